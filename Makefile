@@ -1,0 +1,42 @@
+# Every target is idempotent. Node 24 from .tools/ comes first on PATH so npm and every tool run on it.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: all bootstrap k8s-binaries native typecheck lint test-rust test-js test up bench clean
+
+all: native
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+k8s-binaries: bootstrap
+	@scripts/build-k8s-binaries.sh
+
+native: bootstrap
+	@npm run --silent build:native
+
+typecheck: bootstrap
+	@tsc --noEmit
+
+lint: bootstrap
+	cargo clippy --workspace --all-targets -- -D warnings
+	@tsc --noEmit
+
+test-rust: bootstrap
+	cargo test --workspace --release
+
+test-js: native k8s-binaries
+	@npx vitest run
+
+# The one command that runs every test (CI runs exactly this through .ci/run).
+test: bootstrap k8s-binaries native typecheck test-rust test-js
+
+# The main job: the embedded local control plane in the foreground (Ctrl-C stops it).
+up: native k8s-binaries
+	@node src/cli/main.ts up
+
+bench: native
+	@node bench/run.ts
+
+clean:
+	rm -rf target dist native/*.node native/index.js native/index.d.ts

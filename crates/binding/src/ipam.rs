@@ -1,0 +1,1 @@
+//! IPAM exports (owned by the IPAM work).

@@ -1,0 +1,1 @@
+//! OVSDB encoder exports (owned by the OVSDB work).
