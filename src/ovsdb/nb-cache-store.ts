@@ -1,0 +1,309 @@
+// The in-memory state of the NB monitor cache: rows per table, decoded by the server's schema,
+// plus the indexes the typed operations need (name, an external_ids key, parent references).
+// Pure: no I/O, so it is unit-tested on its own; cache.ts connects it to a live monitor.
+import {
+  type DatabaseShapes,
+  type DecodedRow,
+  ModelError,
+  type NbRowTypes,
+  type TableShapes,
+  applyColumnDiff,
+  decodeRow,
+} from './model.ts';
+import type { Row, RowUpdate2, TableUpdates2 } from './protocol.ts';
+
+export type ChangeKind = 'insert' | 'update' | 'delete';
+
+export interface CacheChange {
+  table: string;
+  uuid: string;
+  kind: ChangeKind;
+  /** The row after the change (absent for delete). */
+  row: DecodedRow | undefined;
+  /** The row before the change (absent for insert). */
+  old: DecodedRow | undefined;
+}
+
+/** A parent row holding a child's uuid in one of its reference columns. */
+export interface ParentRef {
+  table: string;
+  column: string;
+  uuid: string;
+}
+
+/** Reference columns followed for `parentsOf` (child → parent). */
+export const DEFAULT_PARENT_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
+  ['Logical_Switch', 'ports'],
+  ['Logical_Router', 'ports'],
+  ['Logical_Router', 'policies'],
+  ['Logical_Router', 'static_routes'],
+  ['Port_Group', 'ports'],
+];
+
+export interface CacheStoreOptions {
+  /** Tables to hold; updates for other tables are ignored. */
+  tables: readonly string[];
+  /** external_ids keys indexed in every table that has external_ids. Default ['pod']. */
+  externalIdKeys?: readonly string[];
+  parentColumns?: ReadonlyArray<readonly [string, string]>;
+}
+
+type RowOf<T extends string> = T extends keyof NbRowTypes ? NbRowTypes[T] : DecodedRow;
+
+export class CacheStore {
+  private readonly shapes: DatabaseShapes;
+  private readonly tables = new Map<string, Map<string, DecodedRow>>();
+  private readonly nameIndex = new Map<string, Map<string, Set<string>>>();
+  private readonly extIdIndex = new Map<string, Map<string, Map<string, Set<string>>>>();
+  private readonly parentIndex = new Map<string, Map<string, ParentRef[]>>();
+  private readonly externalIdKeys: readonly string[];
+  private readonly parentColumns: Map<string, string[]>;
+
+  constructor(shapes: DatabaseShapes, opts: CacheStoreOptions) {
+    this.shapes = shapes;
+    this.externalIdKeys = opts.externalIdKeys ?? ['pod'];
+    this.parentColumns = new Map();
+    for (const [table, column] of opts.parentColumns ?? DEFAULT_PARENT_COLUMNS) {
+      if (!shapes.get(table)?.has(column)) continue;
+      const cols = this.parentColumns.get(table) ?? [];
+      cols.push(column);
+      this.parentColumns.set(table, cols);
+    }
+    for (const table of opts.tables) {
+      if (!shapes.has(table)) throw new ModelError('CACHE_UNKNOWN_TABLE', `table ${table} is not in the server's schema`, table);
+      this.tables.set(table, new Map());
+      this.nameIndex.set(table, new Map());
+      this.extIdIndex.set(table, new Map(this.externalIdKeys.map((k) => [k, new Map()])));
+    }
+  }
+
+  get tableNames(): string[] {
+    return [...this.tables.keys()];
+  }
+
+  shapesOf(table: string): TableShapes {
+    const s = this.shapes.get(table);
+    if (!s) throw new ModelError('CACHE_UNKNOWN_TABLE', `table ${table} is not in the server's schema`, table);
+    return s;
+  }
+
+  /** Applies one update2/update3 notification (or the initial rows of monitor_cond). */
+  apply(updates: TableUpdates2): CacheChange[] {
+    const changes: CacheChange[] = [];
+    for (const [table, rows] of Object.entries(updates)) {
+      const store = this.tables.get(table);
+      if (!store) continue;
+      const shapes = this.shapesOf(table);
+      for (const [uuid, update] of Object.entries(rows)) {
+        const change = this.applyRow(table, store, shapes, uuid, update);
+        if (change) changes.push(change);
+      }
+    }
+    return changes;
+  }
+
+  /**
+   * Replaces the whole contents with a fresh snapshot (after a reconnect the server could not
+   * resume) and returns only the differences, so listeners see what really changed meanwhile.
+   */
+  replaceAll(snapshot: TableUpdates2): CacheChange[] {
+    const changes: CacheChange[] = [];
+    for (const [table, store] of this.tables) {
+      const shapes = this.shapesOf(table);
+      const incoming = snapshot[table] ?? {};
+      const fresh = new Map<string, DecodedRow>();
+      for (const [uuid, update] of Object.entries(incoming)) {
+        const row = wireRowOf(update);
+        if (row) fresh.set(uuid, decodeRow(shapes, uuid, row, table));
+      }
+      for (const [uuid, old] of [...store]) {
+        if (fresh.has(uuid)) continue;
+        this.remove(table, store, old);
+        changes.push({ table, uuid, kind: 'delete', row: undefined, old });
+      }
+      for (const [uuid, row] of fresh) {
+        const old = store.get(uuid);
+        if (old && sameRow(old, row)) continue;
+        if (old) this.remove(table, store, old);
+        this.add(table, store, row);
+        changes.push({ table, uuid, kind: old ? 'update' : 'insert', row, old });
+      }
+    }
+    return changes;
+  }
+
+  clear(): void {
+    for (const [table, store] of this.tables) for (const row of [...store.values()]) this.remove(table, store, row);
+  }
+
+  private applyRow(table: string, store: Map<string, DecodedRow>, shapes: TableShapes, uuid: string, update: RowUpdate2): CacheChange | undefined {
+    if ('delete' in update) {
+      const old = store.get(uuid);
+      if (!old) return undefined;
+      this.remove(table, store, old);
+      return { table, uuid, kind: 'delete', row: undefined, old };
+    }
+    if ('modify' in update) {
+      const old = store.get(uuid);
+      if (!old) throw new ModelError('CACHE_MODIFY_UNKNOWN_ROW', `modify of ${table} row ${uuid} that the cache does not hold`, table);
+      const row: DecodedRow = { ...old };
+      for (const [col, diff] of Object.entries(update.modify)) {
+        const shape = shapes.get(col);
+        if (!shape) continue;
+        row[col] = applyColumnDiff(shape, old[col], diff, table, col);
+      }
+      this.remove(table, store, old);
+      this.add(table, store, row);
+      return { table, uuid, kind: 'update', row, old };
+    }
+    const wire = wireRowOf(update);
+    if (!wire) return undefined;
+    const row = decodeRow(shapes, uuid, wire, table);
+    const old = store.get(uuid);
+    if (old) this.remove(table, store, old);
+    this.add(table, store, row);
+    return { table, uuid, kind: old ? 'update' : 'insert', row, old };
+  }
+
+  private add(table: string, store: Map<string, DecodedRow>, row: DecodedRow): void {
+    store.set(row._uuid, row);
+    const name = row.name;
+    if (typeof name === 'string') addTo(this.nameIndex.get(table)!, name, row._uuid);
+    const ext = row.external_ids as Record<string, string> | undefined;
+    if (ext) {
+      const byKey = this.extIdIndex.get(table)!;
+      for (const key of this.externalIdKeys) {
+        const v = ext[key];
+        if (v !== undefined) addTo(byKey.get(key)!, v, row._uuid);
+      }
+    }
+    for (const column of this.parentColumns.get(table) ?? []) {
+      for (const child of (row[column] as string[] | undefined) ?? []) {
+        let perChild = this.parentIndex.get(child);
+        if (!perChild) this.parentIndex.set(child, (perChild = new Map()));
+        const key = `${table}\u0000${column}`;
+        const refs = perChild.get(key) ?? [];
+        refs.push({ table, column, uuid: row._uuid });
+        perChild.set(key, refs);
+      }
+    }
+  }
+
+  private remove(table: string, store: Map<string, DecodedRow>, row: DecodedRow): void {
+    store.delete(row._uuid);
+    const name = row.name;
+    if (typeof name === 'string') removeFrom(this.nameIndex.get(table)!, name, row._uuid);
+    const ext = row.external_ids as Record<string, string> | undefined;
+    if (ext) {
+      const byKey = this.extIdIndex.get(table)!;
+      for (const key of this.externalIdKeys) {
+        const v = ext[key];
+        if (v !== undefined) removeFrom(byKey.get(key)!, v, row._uuid);
+      }
+    }
+    for (const column of this.parentColumns.get(table) ?? []) {
+      const key = `${table}\u0000${column}`;
+      for (const child of (row[column] as string[] | undefined) ?? []) {
+        const perChild = this.parentIndex.get(child);
+        const refs = perChild?.get(key);
+        if (!perChild || !refs) continue;
+        const kept = refs.filter((r) => r.uuid !== row._uuid);
+        if (kept.length > 0) perChild.set(key, kept);
+        else perChild.delete(key);
+        if (perChild.size === 0) this.parentIndex.delete(child);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  get<T extends string>(table: T, uuid: string): RowOf<T> | undefined {
+    return this.tables.get(table)?.get(uuid) as RowOf<T> | undefined;
+  }
+
+  rows<T extends string>(table: T): RowOf<T>[] {
+    return [...(this.tables.get(table)?.values() ?? [])] as RowOf<T>[];
+  }
+
+  count(table: string): number {
+    return this.tables.get(table)?.size ?? 0;
+  }
+
+  /** Rows with this name (Logical_Switch and Logical_Router names are not unique in the schema). */
+  byName<T extends string>(table: T, name: string): RowOf<T>[] {
+    const uuids = this.nameIndex.get(table)?.get(name);
+    if (!uuids) return [];
+    return [...uuids].map((u) => this.tables.get(table)!.get(u)) as RowOf<T>[];
+  }
+
+  firstByName<T extends string>(table: T, name: string): RowOf<T> | undefined {
+    const uuids = this.nameIndex.get(table)?.get(name);
+    if (!uuids) return undefined;
+    for (const u of uuids) return this.tables.get(table)!.get(u) as RowOf<T>;
+    return undefined;
+  }
+
+  /** Rows whose external_ids[key] equals value; key must be one of the indexed keys. */
+  byExternalId<T extends string>(table: T, key: string, value: string): RowOf<T>[] {
+    const byKey = this.extIdIndex.get(table)?.get(key);
+    if (!byKey) {
+      if (!this.tables.has(table)) throw new ModelError('CACHE_UNKNOWN_TABLE', `table ${table} is not cached`, table);
+      throw new ModelError('CACHE_NOT_INDEXED', `external_ids key ${key} is not indexed (indexed: ${this.externalIdKeys.join(', ')})`, table, 'external_ids');
+    }
+    const uuids = byKey.get(value);
+    if (!uuids) return [];
+    return [...uuids].map((u) => this.tables.get(table)!.get(u)) as RowOf<T>[];
+  }
+
+  /** Rows referencing `childUuid` in a followed column, optionally only from one table/column. */
+  parentsOf(childUuid: string, table?: string, column?: string): ParentRef[] {
+    const perChild = this.parentIndex.get(childUuid);
+    if (!perChild) return [];
+    const out: ParentRef[] = [];
+    for (const refs of perChild.values()) {
+      for (const r of refs) if ((table === undefined || r.table === table) && (column === undefined || r.column === column)) out.push(r);
+    }
+    return out;
+  }
+}
+
+function wireRowOf(update: RowUpdate2): Row | undefined {
+  if ('initial' in update) return update.initial;
+  if ('insert' in update) return update.insert;
+  return undefined;
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, uuid: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(uuid);
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, uuid: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(uuid);
+  if (set.size === 0) index.delete(key);
+}
+
+function sameRow(a: DecodedRow, b: DecodedRow): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (!sameDecoded(a[k], b[k])) return false;
+  return true;
+}
+
+function sameDecoded(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    const sb = new Set(b);
+    return a.every((x) => sb.has(x));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    return ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+  }
+  return false;
+}
