@@ -82,14 +82,25 @@ export interface SubnetStats {
 }
 
 export interface RestoreConflict {
+  /** the input record, as given (same object) */
   record: AddressRecord;
-  /** the owner that already held the address or MAC */
-  heldBy: string;
+  /** why the record was not applied; AddressConflict when another holder won */
+  code: IpamErrorCode;
+  /** the message the same problem has in allocateStatic (docs/ipam.md §11) */
+  message: string;
+  /** the owner that already held the address or MAC (absent for non-holder failures) */
+  heldBy?: string;
 }
 
 export interface RestoreResult {
   restored: number;
   conflicts: RestoreConflict[];
+}
+
+/** Options every backend receives; the facade always resolves an explicit seed. */
+export interface BackendOptions {
+  /** splitmix64 seed for MAC generation, an integer in 0..2^53-1 (docs/ipam.md §8) */
+  macSeed: number;
 }
 
 /** What both implementations provide; the `Ipam` facade delegates to one of them. */
