@@ -194,23 +194,46 @@ function baseType(t: AtomType | SchemaBaseType): AtomType {
   return typeof t === 'string' ? t : t.type;
 }
 
-export function columnShape(type: AtomType | SchemaColumnType): ColumnShape {
-  if (typeof type === 'string') return { kind: 'scalar', key: type };
-  const key = baseType(type.key);
-  if (type.value !== undefined) return { kind: 'map', key, value: baseType(type.value) };
-  const min = type.min ?? 1;
-  const max = type.max ?? 1;
+const ATOM_TYPES = new Set<string>(['string', 'integer', 'real', 'boolean', 'uuid']);
+
+function atomTypeOf(t: unknown): AtomType {
+  const name = typeof t === 'string' ? t : t && typeof t === 'object' ? (t as SchemaBaseType).type : undefined;
+  if (typeof name !== 'string' || !ATOM_TYPES.has(name)) throw new ModelError('SCHEMA_BAD_TYPE', `unsupported atomic type ${JSON.stringify(t)}`);
+  return name as AtomType;
+}
+
+/** The shape of a column from its schema `type` (an atomic type name or {key, value?, min?, max?}). */
+export function columnShape(type: unknown): ColumnShape {
+  if (typeof type === 'string') return { kind: 'scalar', key: atomTypeOf(type) };
+  if (!type || typeof type !== 'object') throw new ModelError('SCHEMA_BAD_TYPE', `unsupported column type ${JSON.stringify(type)}`);
+  const t = type as SchemaColumnType;
+  const key = atomTypeOf(t.key);
+  if (t.value !== undefined) return { kind: 'map', key, value: atomTypeOf(t.value) };
+  const min = t.min ?? 1;
+  const max = t.max ?? 1;
   if (min === 1 && max === 1) return { kind: 'scalar', key };
   if (max === 1) return { kind: 'optional', key };
   return { kind: 'set', key };
 }
 
+/** Anything shaped like get_schema's reply (this module's OvsdbSchemaJson or schema.ts's DatabaseSchema). */
+export interface SchemaLike {
+  tables: Record<string, { columns: Record<string, { type: unknown }> }>;
+}
+
 /** Column shapes of every table in a schema (all tables, so a cache can follow any of them). */
-export function schemaShapes(schema: OvsdbSchemaJson): DatabaseShapes {
+export function schemaShapes(schema: SchemaLike): DatabaseShapes {
   const out: DatabaseShapes = new Map();
   for (const [table, def] of Object.entries(schema.tables)) {
     const cols: TableShapes = new Map();
-    for (const [col, c] of Object.entries(def.columns)) cols.set(col, columnShape(c.type));
+    for (const [col, c] of Object.entries(def.columns)) {
+      try {
+        cols.set(col, columnShape(c.type));
+      } catch (err) {
+        if (err instanceof ModelError) throw new ModelError(err.code, `${table}.${col}: ${err.message}`, table, col);
+        throw err;
+      }
+    }
     out.set(table, cols);
   }
   return out;
