@@ -1,0 +1,66 @@
+use std::io::Write;
+
+use crate::error::EncodeError;
+
+/// An OVSDB number. `Real` is printed exactly as JS `Number.prototype.toString` prints it
+/// (so an integral real such as 5.0 prints as `5`, and 1e21 as `1e+21`), which is what
+/// `JSON.stringify` writes for a JS number; ovsdb-server accepts that form for real columns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    Integer(i64),
+    Real(f64),
+}
+
+pub fn write_number(out: &mut Vec<u8>, n: Number) -> Result<(), EncodeError> {
+    match n {
+        Number::Integer(i) => {
+            // Writing into a Vec<u8> cannot fail.
+            let _ = write!(out, "{i}");
+        }
+        Number::Real(f) => {
+            if !f.is_finite() {
+                return Err(EncodeError::new(format!("number must be finite, got {f}")));
+            }
+            let mut buf = ryu_js::Buffer::new();
+            out.extend_from_slice(buf.format_finite(f).as_bytes());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real(f: f64) -> String {
+        let mut out = Vec::new();
+        write_number(&mut out, Number::Real(f)).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn reals_print_like_js() {
+        // Expected strings are what Node's String(x) prints.
+        assert_eq!(real(0.0), "0");
+        assert_eq!(real(-0.0), "0");
+        assert_eq!(real(5.0), "5");
+        assert_eq!(real(-17.0), "-17");
+        assert_eq!(real(0.1), "0.1");
+        assert_eq!(real(1.5e-7), "1.5e-7");
+        assert_eq!(real(1e21), "1e+21");
+        assert_eq!(real(123456789012345680000.0), "123456789012345680000");
+        assert_eq!(real(9007199254740993.0), "9007199254740992");
+        assert_eq!(real(-1.7976931348623157e308), "-1.7976931348623157e+308");
+        assert_eq!(real(5e-324), "5e-324");
+        assert_eq!(real(0.000001), "0.000001");
+    }
+
+    #[test]
+    fn integers_and_non_finite() {
+        let mut out = Vec::new();
+        write_number(&mut out, Number::Integer(i64::MIN)).unwrap();
+        assert_eq!(out, b"-9223372036854775808");
+        assert!(write_number(&mut out, Number::Real(f64::NAN)).is_err());
+        assert!(write_number(&mut out, Number::Real(f64::INFINITY)).is_err());
+    }
+}
