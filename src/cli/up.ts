@@ -1,0 +1,90 @@
+// `ovnkit up`: the local control plane in the foreground until SIGINT/SIGTERM.
+import { join } from 'node:path';
+import { type LocalCluster, plannedSteps, startLocalCluster } from '../localcluster/index.ts';
+import type { LocalClusterOptions } from '../localcluster/index.ts';
+import type { UpFlags } from './args.ts';
+import { createStatusView } from './status-view.ts';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export function upOptions(flags: UpFlags): LocalClusterOptions {
+  return {
+    nodes: flags.nodes,
+    nb: flags.nb,
+    northd: flags.northd,
+    keepDir: flags.keep,
+    ...(flags.dir !== undefined ? { dir: flags.dir } : {}),
+  };
+}
+
+export function readyMessage(cluster: LocalCluster): string {
+  const kubectl = join(cluster.binDir, 'kubectl');
+  const lines = [
+    '',
+    `ovnkit local cluster ready in ${(cluster.startupMs / 1000).toFixed(1)}s (${cluster.server})`,
+    `KUBECONFIG=${cluster.kubeconfig}`,
+    '',
+    'Try it (paste into another shell):',
+    `  export KUBECONFIG=${cluster.kubeconfig}`,
+    `  ${kubectl} get nodes -o wide`,
+    `  ${kubectl} get crd`,
+  ];
+  if (cluster.nbAddress !== undefined) lines.push(`  ovn-nbctl --db=${cluster.nbAddress} show`);
+  lines.push(
+    '',
+    `Other identities: ${cluster.kubeconfigs.controller} (the controller, RBAC from deploy/rbac.yaml),`,
+    `                  ${cluster.kubeconfigs.unprivileged} (no permissions)`,
+    `Logs: ${join(cluster.dir, 'logs')}`,
+    'Press Ctrl-C to stop.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** Runs until a signal; returns the exit code. */
+export async function runUp(flags: UpFlags): Promise<number> {
+  const options = upOptions(flags);
+  const view = createStatusView(plannedSteps(options), process.stdout);
+  let signalled: NodeJS.Signals | undefined;
+  let wake: (() => void) | undefined;
+  let cluster: LocalCluster | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled !== undefined) {
+      process.stderr.write(`\n${sig} again: killing every process now\n`);
+      process.exit(130);
+    }
+    signalled = sig;
+    process.stderr.write(`\n${sig}: stopping the local cluster\n`);
+    wake?.();
+  };
+  for (const sig of SIGNALS) process.on(sig, onSignal);
+
+  try {
+    cluster = await startLocalCluster({ ...options, progress: view.sink });
+  } catch (err) {
+    view.finish();
+    if (signalled !== undefined) return 130;
+    process.stderr.write(`\novnkit up: start failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+  // The process registry kills every child with SIGKILL on a signal; here the signal means
+  // "stop gracefully", so only our handler stays.
+  for (const sig of SIGNALS) {
+    for (const listener of process.listeners(sig)) if (listener !== onSignal) process.removeListener(sig, listener);
+  }
+  view.finish();
+  if (signalled === undefined) {
+    process.stdout.write(readyMessage(cluster));
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+  try {
+    await cluster.stop();
+  } catch (err) {
+    process.stderr.write(`ovnkit up: stop failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write('ovnkit up: stopped\n');
+  return 0;
+}
