@@ -1,0 +1,248 @@
+// OvsdbClient against a real ovsdb-server (OVN Northbound): transact, monitor, errors, schema.
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type NbServer, startNbServer } from '../../src/localcluster/nb-server.ts';
+import { type MonitorEvent, OvsdbClient, OvsdbConnectionError, OvsdbError } from '../../src/ovsdb/index.ts';
+import type { Operation, Uuid } from '../../src/ovsdb/protocol.ts';
+import { NB, insertSwitch } from './harness.ts';
+
+let server: NbServer;
+
+beforeAll(async () => {
+  server = await startNbServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+function nbctl(...args: string[]): string {
+  return execFileSync('ovn-nbctl', [`--db=${server.remote}`, ...args], { encoding: 'utf8' });
+}
+
+function lspInsert(name: string, lsUuid: string, uuidName = 'lsp'): Operation[] {
+  return [
+    { op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': uuidName, row: { name, addresses: '00:00:00:AA:BB:CC 10.16.0.5' } },
+    { op: 'mutate', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', lsUuid]]], mutations: [['ports', 'insert', ['named-uuid', uuidName]]] },
+  ];
+}
+
+describe.each(['unix', 'tcp'] as const)('over %s', (transport) => {
+  let client: OvsdbClient;
+  const remote = (): string => (transport === 'unix' ? server.remote : (server.tcpRemote as string));
+
+  beforeAll(async () => {
+    client = await OvsdbClient.connect(remote());
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  it('reads the schema and guards columns the server lacks', () => {
+    const schema = client.schema(NB);
+    expect(schema.name).toBe(NB);
+    expect(schema.version).toMatch(/^7\.\d+\.\d+$/);
+    expect(client.hasColumn('Logical_Switch_Port', 'addresses')).toBe(true);
+    expect(client.hasColumn('Logical_Switch_Port', 'no_such_column')).toBe(false);
+    expect(client.hasColumn('No_Such_Table', 'name')).toBe(false);
+    expect(client.currentRemote).toBe(remote());
+  });
+
+  it('transacts, and ovn-nbctl sees the rows', async () => {
+    const name = `sw-${transport}`;
+    const [res] = await client.transact(NB, [insertSwitch(name, { vendor: 'kube-ovn' })]);
+    expect(res).toMatchObject({ uuid: ['uuid', expect.stringMatching(/^[0-9a-f-]{36}$/)] });
+    const lsUuid = (res as { uuid: Uuid }).uuid[1];
+    const results = await client.transact(NB, lspInsert(`pod-a.${transport}`, lsUuid));
+    expect(results).toHaveLength(2);
+    expect(results[1]).toEqual({ count: 1 });
+    expect(nbctl('--bare', '--columns=name', 'find', 'Logical_Switch', `name=${name}`).trim()).toBe(name);
+    expect(nbctl('lsp-list', name)).toContain(`pod-a.${transport}`);
+  });
+
+  it('delivers the monitor update before the transact reply resolves', async () => {
+    const seen = new Map<string, string>();
+    const order: string[] = [];
+    const handle = await client.monitor(NB, `mon-order-${transport}`, { Logical_Switch: { columns: ['name'] } }, (e: MonitorEvent) => {
+      for (const [uuid, change] of Object.entries(e.updates.Logical_Switch ?? {})) {
+        const row = 'insert' in change ? change.insert : 'initial' in change ? change.initial : undefined;
+        if (row) seen.set(uuid, row.name as string);
+        if ('insert' in change) order.push(`update:${row?.name as string}`);
+      }
+    });
+    for (let i = 0; i < 20; i++) {
+      const name = `order-${transport}-${i}`;
+      const [res] = await client.transact(NB, [insertSwitch(name)]);
+      // The row must already be in the monitor's view when the reply resolves.
+      expect(seen.get((res as { uuid: Uuid }).uuid[1])).toBe(name);
+      order.push(`reply:${name}`);
+    }
+    for (let i = 0; i < 20; i++) {
+      expect(order.indexOf(`update:order-${transport}-${i}`)).toBeLessThan(order.indexOf(`reply:order-${transport}-${i}`));
+    }
+    await handle.cancel();
+  });
+
+  it('maps a per-op error (later ops null) to OvsdbError with table and op index', async () => {
+    const ops: Operation[] = [
+      insertSwitch(`per-op-${transport}`),
+      { op: 'insert', table: 'Logical_Router_Policy', row: { priority: 10, match: 'ip4', action: 'forward' } },
+      { op: 'select', table: 'Logical_Switch', where: [], columns: ['name'] },
+    ];
+    const err = await client.transact(NB, ops).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OvsdbError);
+    const e = err as OvsdbError;
+    expect(e.code).toBe('constraint violation');
+    expect(e.stage).toBe('transact');
+    expect(e.opIndex).toBe(1);
+    expect(e.table).toBe('Logical_Router_Policy');
+    expect(e.details).toMatch(/forward is not one of the allowed values/);
+    expect(e.results?.[2]).toBeNull();
+    // The whole transaction was rolled back.
+    expect(nbctl('--bare', '--columns=name', 'find', 'Logical_Switch', `name=per-op-${transport}`).trim()).toBe('');
+  });
+
+  it('maps a commit-time duplicate LSP name to OvsdbError (extra element past the op count)', async () => {
+    const [res] = await client.transact(NB, [insertSwitch(`dup-${transport}`)]);
+    const lsUuid = (res as { uuid: Uuid }).uuid[1];
+    await client.transact(NB, lspInsert(`dup-port.${transport}`, lsUuid));
+    const ops = lspInsert(`dup-port.${transport}`, lsUuid);
+    const err = (await client.transact(NB, ops).catch((e: unknown) => e)) as OvsdbError;
+    expect(err).toBeInstanceOf(OvsdbError);
+    expect(err.code).toBe('constraint violation');
+    expect(err.stage).toBe('commit');
+    expect(err.commit).toBe(true);
+    expect(err.opIndex).toBe(ops.length);
+    expect(err.table).toBe('Logical_Switch_Port');
+    expect(err.details).toContain(`dup-port.${transport}`);
+    expect(err.results).toHaveLength(ops.length + 1);
+  });
+
+  it('maps a referential integrity violation at commit', async () => {
+    const [res] = await client.transact(NB, [insertSwitch(`ref-${transport}`)]);
+    const lsUuid = (res as { uuid: Uuid }).uuid[1];
+    const [lspRes] = await client.transact(NB, lspInsert(`ref-port.${transport}`, lsUuid));
+    const lspUuid = (lspRes as { uuid: Uuid }).uuid[1];
+    const err = (await client
+      .transact(NB, [{ op: 'delete', table: 'Logical_Switch_Port', where: [['_uuid', '==', ['uuid', lspUuid]]] }])
+      .catch((e: unknown) => e)) as OvsdbError;
+    expect(err).toBeInstanceOf(OvsdbError);
+    expect(err.code).toBe('referential integrity violation');
+    expect(err.stage).toBe('commit');
+    expect(err.opIndex).toBe(1);
+    expect(err.table).toBe('Logical_Switch_Port');
+    expect(err.details).toMatch(/remaining reference/);
+  });
+
+  it('refuses an unknown column before sending, with the server error code', async () => {
+    const err = (await client
+      .transact(NB, [{ op: 'insert', table: 'Logical_Switch', row: { name: 'x', no_such_column: 'y' } }])
+      .catch((e: unknown) => e)) as OvsdbError;
+    expect(err).toBeInstanceOf(OvsdbError);
+    expect(err.code).toBe('unknown column');
+    expect(err.stage).toBe('schema');
+    expect(err.table).toBe('Logical_Switch');
+  });
+
+  it('the server itself rejects an unknown column the same way when the guard is off', async () => {
+    const raw = await OvsdbClient.connect(remote(), { validateColumns: false });
+    try {
+      const err = (await raw
+        .transact(NB, [{ op: 'insert', table: 'Logical_Switch', row: { name: 'x', no_such_column: 'y' } }])
+        .catch((e: unknown) => e)) as OvsdbError;
+      expect(err).toBeInstanceOf(OvsdbError);
+      expect(err.code).toBe('unknown column');
+      expect(err.stage).toBe('transact');
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('rejects an unknown method with OvsdbError and keeps the connection', async () => {
+    const err = (await client.call('no_such_method', []).catch((e: unknown) => e)) as OvsdbError;
+    expect(err).toBeInstanceOf(OvsdbError);
+    expect(err.code).toBe('unknown method');
+    expect(err.stage).toBe('rpc');
+    expect(err.method).toBe('no_such_method');
+    expect(await client.call('echo', ['still', 'here'])).toEqual(['still', 'here']);
+  });
+
+  it('pipelines many transactions and matches every reply to its request', async () => {
+    const names = Array.from({ length: 300 }, (_, i) => `pipe-${transport}-${i}`);
+    const results = await Promise.all(names.map((n) => client.transact(NB, [insertSwitch(n), { op: 'select', table: 'Logical_Switch', where: [['name', '==', n]], columns: ['name'] }])));
+    results.forEach((r, i) => expect((r[1] as { rows: { name: string }[] }).rows).toEqual([{ name: names[i] }]));
+  });
+});
+
+describe('monitor', () => {
+  it('returns existing rows as the initial state with reset, then inserts, modifies and deletes', async () => {
+    const client = await OvsdbClient.connect(server.remote);
+    try {
+      const [res] = await client.transact(NB, [insertSwitch('mon-existing')]);
+      const uuid = (res as { uuid: Uuid }).uuid[1];
+      const events: MonitorEvent[] = [];
+      await client.monitor(NB, 'mon-lifecycle', { Logical_Switch: { columns: ['name', 'external_ids'], where: [['name', '==', 'mon-existing']] } }, (e) => events.push(e));
+      expect(events[0]?.kind).toBe('initial');
+      expect(events[0]?.reset).toBe(true);
+      // update2 leaves out columns that hold their default (here the empty external_ids map).
+      expect(events[0]?.updates.Logical_Switch?.[uuid]).toEqual({ initial: { name: 'mon-existing' } });
+      await client.transact(NB, [{ op: 'update', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', uuid]]], row: { external_ids: ['map', [['k', 'v']]] } }]);
+      await client.transact(NB, [{ op: 'delete', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', uuid]]] }]);
+      expect(events.slice(1).map((e) => e.updates.Logical_Switch?.[uuid])).toEqual([
+        { modify: { external_ids: ['map', [['k', 'v']]] } },
+        { delete: null },
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('rejects a second monitor with the same id', async () => {
+    const client = await OvsdbClient.connect(server.remote);
+    try {
+      await client.monitor(NB, 'twice', { NB_Global: { columns: ['nb_cfg'] } }, () => {});
+      await expect(client.monitor(NB, 'twice', { NB_Global: { columns: ['nb_cfg'] } }, () => {})).rejects.toMatchObject({ code: 'duplicate monitor id' });
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('connect', () => {
+  it('rejects within its timeout naming every remote when none is reachable', async () => {
+    const remote = 'unix:/nonexistent/nb.sock,tcp:127.0.0.1:1';
+    const t0 = Date.now();
+    const err = (await OvsdbClient.connect(remote, { connectTimeoutMs: 1500 }).catch((e: unknown) => e)) as OvsdbConnectionError;
+    const elapsed = Date.now() - t0;
+    expect(err).toBeInstanceOf(OvsdbConnectionError);
+    expect(err.code).toBe('ConnectFailed');
+    expect(err.remote).toBe(remote);
+    expect(err.message).toContain('unix:/nonexistent/nb.sock');
+    expect(err.message).toContain('tcp:127.0.0.1:1');
+    expect(elapsed).toBeGreaterThanOrEqual(1400);
+    expect(elapsed).toBeLessThan(6000);
+  });
+
+  it('defaults to a connect timeout of at most 10 s', async () => {
+    const t0 = Date.now();
+    await expect(OvsdbClient.connect('unix:/nonexistent/nb.sock')).rejects.toMatchObject({ code: 'ConnectFailed' });
+    expect(Date.now() - t0).toBeLessThan(14_000);
+  }, 30_000);
+
+  it('falls through an unreachable remote in a list to a live one', async () => {
+    const client = await OvsdbClient.connect(`unix:/nonexistent/nb.sock,${server.remote}`);
+    expect(client.currentRemote).toBe(server.remote);
+    await client.close();
+  });
+
+  it('rejects bad remote strings with BadRemote', async () => {
+    for (const bad of ['', 'nb.sock', 'tcp:127.0.0.1', 'tcp:host:99999', 'udp:1.2.3.4:5']) {
+      await expect(OvsdbClient.connect(bad)).rejects.toMatchObject({ code: 'BadRemote' });
+    }
+  });
+
+  it('a closed client rejects requests at once with ClientClosed', async () => {
+    const client = await OvsdbClient.connect(server.remote);
+    await client.close();
+    await expect(client.transact(NB, [])).rejects.toMatchObject({ code: 'ClientClosed' });
+  });
+});
