@@ -318,7 +318,7 @@ export class NativeOvsdbEncoder implements OvsdbEncoder {
     w.reset();
     w.word(1);
     w.transaction(id, database, ops);
-    return this.#call();
+    return this.#call(false);
   }
 
   transactBatch(items: readonly TransactItem[]): Buffer {
@@ -334,15 +334,15 @@ export class NativeOvsdbEncoder implements OvsdbEncoder {
         throw err instanceof EncodeError ? err.withContext({ batchIndex: i }) : err;
       }
     }
-    return this.#call();
+    return this.#call(true);
   }
 
-  #call(): Buffer {
+  #call(batch: boolean): Buffer {
     const w = this.#writer;
     try {
       return this.#encode(w.tape, w.len, w.strings);
     } catch (err) {
-      throw fromNativeError(err);
+      throw fromNativeError(err, batch);
     } finally {
       w.strings = '';
     }
@@ -350,12 +350,12 @@ export class NativeOvsdbEncoder implements OvsdbEncoder {
 }
 
 /** Rust reports EncodeError with a JSON message {reason, batchIndex?, opIndex?, table?}. */
-function fromNativeError(err: unknown): unknown {
+function fromNativeError(err: unknown, batch: boolean): unknown {
   if (!(err instanceof Error) || (err as { code?: unknown }).code !== 'EncodeError') return err;
   try {
     const parsed = JSON.parse(err.message) as { reason: string } & EncodeErrorContext;
     const ctx: EncodeErrorContext = { method: 'transact' };
-    if (parsed.batchIndex !== undefined) ctx.batchIndex = parsed.batchIndex;
+    if (batch && parsed.batchIndex !== undefined) ctx.batchIndex = parsed.batchIndex;
     if (parsed.opIndex !== undefined) ctx.opIndex = parsed.opIndex;
     if (parsed.table !== undefined) ctx.table = parsed.table;
     return new EncodeError(parsed.reason, ctx);
