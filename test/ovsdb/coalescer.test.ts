@@ -19,7 +19,7 @@ function recorder(fail?: (ops: Operation[]) => Error | undefined) {
     batches.push(ops);
     const err = fail?.(ops);
     if (err) throw err;
-    return ops.map((op) => ({ uuid: ['uuid', (op as { row: { name: string } }).row.name] }));
+    return ops.map((op) => ({ uuid: ['uuid', (op as unknown as { row: { name: string } }).row.name] }));
   };
   return { batches, transact };
 }
@@ -55,7 +55,7 @@ describe('TransactionCoalescer', () => {
 
   it('fails only the member an op error blames and resubmits the others without it', async () => {
     const r = recorder((ops) => {
-      const bad = ops.findIndex((op) => (op as { row: { name: string } }).row.name === 'bad');
+      const bad = ops.findIndex((op) => (op as unknown as { row: { name: string } }).row.name === 'bad');
       if (bad < 0) return undefined;
       return new OvsdbError({ code: 'constraint violation', stage: 'transact', opIndex: bad, results: ops.map(() => null) });
     });
@@ -69,7 +69,7 @@ describe('TransactionCoalescer', () => {
 
   it('bisects on a commit error that blames nobody, and never retries a transport error', async () => {
     const r = recorder((ops) =>
-      ops.some((op) => (op as { row: { name: string } }).row.name === 'bad') ? new OvsdbError({ code: 'constraint violation', stage: 'commit', opIndex: ops.length }) : undefined,
+      ops.some((op) => (op as unknown as { row: { name: string } }).row.name === 'bad') ? new OvsdbError({ code: 'constraint violation', stage: 'commit', opIndex: ops.length }) : undefined,
     );
     const c = new TransactionCoalescer(r.transact);
     const names = Array.from({ length: 16 }, (_, i) => (i === 11 ? 'bad' : `p${i}`));
