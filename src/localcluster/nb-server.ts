@@ -307,17 +307,22 @@ export async function startNbServer(opts: NbServerOptions = {}): Promise<NbServe
   const { dir, owned } = prepareDir(opts.dir);
   const name = opts.name ?? 'nb';
   const dbFile = join(dir, `${name}.db`);
-  if (!existsSync(dbFile)) await ovsdbTool(['create', dbFile, schema], `${name}.db`);
-  return launchOvsdbServer({
-    name,
-    dir,
-    dbFile,
-    database,
-    tcp: opts.tcp ?? true,
-    ssl: opts.ssl,
-    clustered: false,
-    removeDirOnStop: owned,
-  });
+  try {
+    if (!existsSync(dbFile)) await ovsdbTool(['create', dbFile, schema], `${name}.db`);
+    return await launchOvsdbServer({
+      name,
+      dir,
+      dbFile,
+      database,
+      tcp: opts.tcp ?? true,
+      ssl: opts.ssl,
+      clustered: false,
+      removeDirOnStop: owned,
+    });
+  } catch (err) {
+    if (owned && process.env.OVNKIT_KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 export interface NbClusterMember extends NbServer {
