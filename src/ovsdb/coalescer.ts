@@ -70,6 +70,7 @@ export class TransactionCoalescer {
   private readonly maxInFlight: number;
   private readonly classify: NonNullable<CoalescerOptions['classifyError']>;
   private pending: Member[] = [];
+  private sealed: Member[][] = [];
   private pendingOps = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private inFlight = 0;
@@ -93,35 +94,46 @@ export class TransactionCoalescer {
     return new Promise((resolve, reject) => {
       const member: Member = { ops, resolve, reject, names: declaredNames(ops) };
       if (mustRunAlone(ops) || ops.length >= this.maxOps) {
-        void this.run([member]);
+        this.sealed.push([member]);
+        this.pump();
         return;
       }
-      if (this.pendingOps + ops.length > this.maxOps) this.flush();
+      if (this.pendingOps + ops.length > this.maxOps) this.seal();
       this.pending.push(member);
       this.pendingOps += ops.length;
-      if (this.pendingOps >= this.maxOps) this.flush();
-      else this.schedule();
+      if (this.pendingOps >= this.maxOps) this.seal();
+      this.pump();
+      if (this.pending.length > 0) this.schedule();
     });
   }
 
-  /** Closes the window now (if a slot is free); pending members otherwise go when one frees. */
+  /** Closes the open batch now; it is sent as soon as an in-flight slot is free. */
   flush(): void {
     this.cancelTimer();
-    if (this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.pendingOps = 0;
-    void this.run(batch);
+    this.seal();
+    this.pump();
   }
 
   /** Rejects what has not been sent yet; transactions already sent complete normally. */
   close(): void {
     this.closed = true;
     this.cancelTimer();
-    const dropped = this.pending;
+    const dropped = [...this.sealed.flat(), ...this.pending];
+    this.sealed = [];
     this.pending = [];
     this.pendingOps = 0;
     for (const m of dropped) m.reject(new CoalescerError('COALESCER_CLOSED', 'coalescer closed before the transaction was sent'));
+  }
+
+  private seal(): void {
+    if (this.pending.length === 0) return;
+    this.sealed.push(this.pending);
+    this.pending = [];
+    this.pendingOps = 0;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.sealed.length > 0) void this.run(this.sealed.shift()!);
   }
 
   private schedule(): void {
@@ -129,9 +141,13 @@ export class TransactionCoalescer {
     this.timer = this.maxDelayMs === 0 ? setImmediate(() => this.onTimer()) : setTimeout(() => this.onTimer(), this.maxDelayMs);
   }
 
+  // The window closed. With every slot busy the open batch keeps filling (up to maxOps) and goes
+  // out when a slot frees: under load batches grow by themselves.
   private onTimer(): void {
     this.timer = undefined;
-    this.flush();
+    if (this.inFlight >= this.maxInFlight) return;
+    this.seal();
+    this.pump();
   }
 
   private cancelTimer(): void {
@@ -147,7 +163,8 @@ export class TransactionCoalescer {
       await this.execute(batch);
     } finally {
       this.inFlight--;
-      if (this.pending.length > 0 && !this.timer) this.flush();
+      if (this.sealed.length === 0 && !this.timer) this.seal();
+      this.pump();
     }
   }
 
