@@ -176,3 +176,16 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
+
+/** The subset of a pino logger the kube helpers use. */
+export interface KubeLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export const consoleKubeLogger: KubeLogger = {
+  error: (obj, msg) => console.error(msg, obj),
+  warn: (obj, msg) => console.warn(msg, obj),
+  info: (obj, msg) => console.info(msg, obj),
+};
