@@ -1,0 +1,184 @@
+// Text forms of addresses and MACs (docs/ipam.md §1): strict parsing, canonical output.
+// IPv4 values are numbers; IPv6 values are bigints (exact 128-bit).
+
+const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Parses strict dotted-decimal IPv4 (no leading zeros); undefined if malformed. */
+export function parseV4(text: string): number | undefined {
+  const len = text.length;
+  if (len < 7 || len > 15) return undefined;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+      if (dots > 3) return undefined;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return undefined; // leading zero
+      octet = octet * 10 + (c - 48);
+      digits++;
+      if (octet > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  if (dots !== 3 || digits === 0) return undefined;
+  return value * 256 + octet;
+}
+
+export function formatV4(value: number): string {
+  return `${Math.floor(value / 16777216)}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+const GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+function parseGroups(part: string, out: number[]): boolean {
+  if (part === '') return true;
+  for (const g of part.split(':')) {
+    if (!GROUP.test(g)) return false;
+    out.push(parseInt(g, 16));
+  }
+  return true;
+}
+
+/** Parses RFC 4291 text forms 1 and 2 (no embedded IPv4, no zone); undefined if malformed. */
+export function parseV6(text: string): bigint | undefined {
+  if (text.length < 2 || text.length > 39) return undefined;
+  const gap = text.indexOf('::');
+  const groups: number[] = [];
+  if (gap < 0) {
+    if (!parseGroups(text, groups) || groups.length !== 8) return undefined;
+  } else {
+    if (text.indexOf('::', gap + 1) >= 0) return undefined;
+    const head: number[] = [];
+    const tail: number[] = [];
+    if (!parseGroups(text.slice(0, gap), head) || !parseGroups(text.slice(gap + 2), tail)) return undefined;
+    if (head.length + tail.length > 7) return undefined;
+    groups.push(...head);
+    for (let i = head.length + tail.length; i < 8; i++) groups.push(0);
+    groups.push(...tail);
+  }
+  // 32-bit parts as exact numbers first keeps the bigint work small.
+  const w0 = BigInt(groups[0]! * 65536 + groups[1]!);
+  const w1 = BigInt(groups[2]! * 65536 + groups[3]!);
+  const w2 = BigInt(groups[4]! * 65536 + groups[5]!);
+  const w3 = BigInt(groups[6]! * 65536 + groups[7]!);
+  return (w0 << 96n) | (w1 << 64n) | (w2 << 32n) | w3;
+}
+
+/** RFC 5952 canonical text. */
+export function formatV6(value: bigint): string {
+  const groups: number[] = new Array<number>(8);
+  let v = value;
+  for (let i = 7; i >= 0; i--) {
+    groups[i] = Number(v & 0xffffn);
+    v >>= 16n;
+  }
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (g: number): string => g.toString(16);
+  if (bestStart < 0) return groups.map(hex).join(':');
+  const head = groups.slice(0, bestStart).map(hex).join(':');
+  const tail = groups.slice(bestStart + bestLen).map(hex).join(':');
+  return `${head}::${tail}`;
+}
+
+export type ParsedIp = { family: 'ipv4'; value: number } | { family: 'ipv6'; value: bigint };
+
+/** Family by the presence of ':' (docs/ipam.md §1). */
+export function parseIp(text: string): ParsedIp | undefined {
+  if (text.includes(':')) {
+    const value = parseV6(text);
+    return value === undefined ? undefined : { family: 'ipv6', value };
+  }
+  const value = parseV4(text);
+  return value === undefined ? undefined : { family: 'ipv4', value };
+}
+
+const MAC = /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$/;
+
+/** Lowercase canonical MAC, or undefined if malformed. */
+export function parseMac(text: string): string | undefined {
+  return MAC.test(text) ? text.toLowerCase() : undefined;
+}
+
+/**
+ * splitmix64 on two uint32 halves (exact mod 2^64 without bigint, which would cost more than
+ * the rest of an allocation). Must match docs/ipam.md §8 bit for bit.
+ */
+export class SplitMix64 {
+  private hi: number;
+  private lo: number;
+
+  constructor(seed: number) {
+    this.hi = Math.floor(seed / 4294967296) >>> 0;
+    this.lo = seed >>> 0;
+  }
+
+  /** Next output as [hi, lo] uint32 halves. */
+  next(): [number, number] {
+    let lo = this.lo + 0x7f4a7c15;
+    const carry = lo >= 4294967296 ? 1 : 0;
+    lo >>>= 0;
+    const hi = (this.hi + 0x9e3779b9 + carry) >>> 0;
+    this.hi = hi;
+    this.lo = lo;
+    let zh = hi;
+    let zl = lo;
+    // z ^= z >> 30; z *= 0xBF58476D1CE4E5B9
+    zl = (zl ^ ((zl >>> 30) | (zh << 2))) >>> 0;
+    zh = (zh ^ (zh >>> 30)) >>> 0;
+    [zh, zl] = mul64(zh, zl, 0xbf58476d, 0x1ce4e5b9);
+    // z ^= z >> 27; z *= 0x94D049BB133111EB
+    zl = (zl ^ ((zl >>> 27) | (zh << 5))) >>> 0;
+    zh = (zh ^ (zh >>> 27)) >>> 0;
+    [zh, zl] = mul64(zh, zl, 0x94d049bb, 0x133111eb);
+    // z ^= z >> 31
+    zl = (zl ^ ((zl >>> 31) | (zh << 1))) >>> 0;
+    zh = (zh ^ (zh >>> 31)) >>> 0;
+    return [zh, zl];
+  }
+
+  /** A locally administered unicast MAC from the next output (docs/ipam.md §8). */
+  nextMac(): string {
+    const [hi, lo] = this.next();
+    const b0 = ((hi >>> 24) | 0x02) & 0xfe;
+    return `${HEX2[b0]}:${HEX2[(hi >>> 16) & 255]}:${HEX2[(hi >>> 8) & 255]}:${HEX2[hi & 255]}:${HEX2[lo >>> 24]}:${HEX2[(lo >>> 16) & 255]}`;
+  }
+}
+
+function mul64(aHi: number, aLo: number, bHi: number, bLo: number): [number, number] {
+  const a0 = aLo & 0xffff;
+  const a1 = aLo >>> 16;
+  const b0 = bLo & 0xffff;
+  const b1 = bLo >>> 16;
+  const p00 = a0 * b0;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const p11 = a1 * b1;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  const lo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
+  let hi = p11 + (p01 >>> 16) + (p10 >>> 16) + Math.floor(mid / 65536);
+  hi = (hi + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
+  return [hi, lo];
+}

@@ -1,0 +1,134 @@
+// One address family of a subnet: its usable range, excluded set, holders, and the free and
+// released sets of each pool (docs/ipam.md §2, §3, §7). Addresses are handled as offsets
+// ("Idx") from the first usable address: numbers for dense families (<= 2^24 addresses),
+// bigints for sparse ones, so the hot IPv4 path never touches bigint.
+import type { IpFamily } from '../types.ts';
+import { DENSE_LIMIT, DenseSet, type Idx, type IdxSet, SparseSet } from './bitset.ts';
+import { formatV4, formatV6 } from './addr.ts';
+import { type Ranges, contains, subtract, subtractPoints } from './ranges.ts';
+import type { FamilyDef } from './spec.ts';
+
+export interface NicRecord {
+  readonly subnet: string;
+  readonly owner: string;
+  readonly nic: string;
+  v4: Idx | undefined;
+  v6: Idx | undefined;
+  mac: string | undefined;
+}
+
+export interface PoolFamily {
+  /** absolute member ranges */
+  members: Ranges;
+  /** member ranges as offsets, for membership tests on the hot path */
+  membersOff: Array<[Idx, Idx]>;
+  free: IdxSet;
+  released: IdxSet;
+}
+
+export class FamilyState {
+  readonly kind: IpFamily;
+  readonly def: FamilyDef;
+  readonly dense: boolean;
+  /** number of usable addresses */
+  readonly size: bigint;
+  readonly gatewayOff: Idx;
+  readonly excludedOff: Array<[Idx, Idx]>;
+  readonly held = new Map<Idx, NicRecord>();
+  private readonly firstNum: number;
+
+  constructor(def: FamilyDef) {
+    this.kind = def.kind;
+    this.def = def;
+    this.size = def.last - def.first + 1n;
+    this.dense = this.size <= BigInt(DENSE_LIMIT);
+    this.firstNum = def.kind === 'ipv4' ? Number(def.first) : 0;
+    this.gatewayOff = this.off(def.gateway);
+    this.excludedOff = this.offRanges(def.excluded);
+  }
+
+  /** offset of an absolute address known to be usable */
+  off(abs: bigint): Idx {
+    return this.dense ? Number(abs - this.def.first) : abs - this.def.first;
+  }
+
+  offRanges(list: Ranges): Array<[Idx, Idx]> {
+    return list.map(([s, e]) => [this.off(s), this.off(e)]);
+  }
+
+  abs(i: Idx): bigint {
+    return this.def.first + BigInt(i);
+  }
+
+  /** offset of an IPv4 number / IPv6 bigint, or undefined if it is not usable */
+  offOf(value: number | bigint): Idx | undefined {
+    if (this.kind === 'ipv4' && this.dense) {
+      const o = (value as number) - this.firstNum;
+      return o >= 0 && o < Number(this.size) ? o : undefined;
+    }
+    const v = BigInt(value);
+    if (v < this.def.first || v > this.def.last) return undefined;
+    return this.off(v);
+  }
+
+  format(i: Idx): string {
+    if (this.kind === 'ipv4') return formatV4(this.dense ? this.firstNum + (i as number) : Number(this.def.first + (i as bigint)));
+    return formatV6(this.def.first + BigInt(i));
+  }
+
+  isExcluded(i: Idx): boolean {
+    return inOffRanges(this.excludedOff, i);
+  }
+
+  emptySet(): IdxSet {
+    return this.dense ? new DenseSet(Number(this.size)) : new SparseSet();
+  }
+
+  /** absolute held addresses, ascending */
+  heldSorted(): bigint[] {
+    const out: bigint[] = [];
+    for (const i of this.held.keys()) out.push(this.abs(i));
+    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** A pool family whose free set is members − excluded − held and released is empty. */
+  buildPool(members: Ranges, heldSorted: bigint[]): PoolFamily {
+    const freeAbs = subtractPoints(subtract(members, this.def.excluded), heldSorted);
+    let free: IdxSet;
+    if (this.dense) {
+      const d = new DenseSet(Number(this.size));
+      d.fillRanges(freeAbs.map(([s, e]) => [this.off(s) as number, this.off(e) as number]));
+      free = d;
+    } else {
+      free = new SparseSet(freeAbs.map(([s, e]) => [s - this.def.first, e - this.def.first]));
+    }
+    return { members, membersOff: this.offRanges(members), free, released: this.emptySet() };
+  }
+}
+
+export function inOffRanges(list: Array<[Idx, Idx]>, i: Idx): boolean {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = list[mid]!;
+    if (i < r[0]) hi = mid - 1;
+    else if (i > r[1]) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+export function nextIdx(i: Idx): Idx {
+  return typeof i === 'number' ? i + 1 : i + 1n;
+}
+
+export function zeroIdx(fam: FamilyState): Idx {
+  return fam.dense ? 0 : 0n;
+}
+
+export function isUsable(fam: FamilyState, abs: bigint): boolean {
+  return abs >= fam.def.first && abs <= fam.def.last;
+}
+
+export { contains };
