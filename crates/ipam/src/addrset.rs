@@ -175,7 +175,7 @@ impl AddrSet {
     pub fn members(&self) -> Vec<u128> {
         match self {
             AddrSet::Sparse(s) => s.iter().collect(),
-            _ => self.runs().into_iter().flat_map(|(a, b)| (a..=b)).collect(),
+            _ => self.runs().into_iter().flat_map(|(a, b)| a..=b).collect(),
         }
     }
 }

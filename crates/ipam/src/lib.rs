@@ -9,3 +9,7 @@ pub mod error;
 pub mod hash;
 pub mod mac;
 pub mod nic;
+pub mod pool;
+pub mod subnet;
+pub mod ipam;
+pub use ipam::*;
