@@ -206,17 +206,19 @@ export class EventRecorder {
     return { ...this.counters };
   }
 
-  /** Sends every queued write and pending series update now; resolves when the writer is idle. */
+  /** Sends every queued write and pending series update now; resolves when nothing is left to send. */
   async flush(): Promise<void> {
-    for (const entry of this.tracked.values()) {
-      if (entry.timer !== undefined) {
-        this.clock.clearTimer(entry.timer);
-        entry.timer = undefined;
-        this.enqueue(entry);
+    for (;;) {
+      for (const entry of this.tracked.values()) {
+        if (entry.timer !== undefined) {
+          this.clock.clearTimer(entry.timer);
+          entry.timer = undefined;
+          this.enqueue(entry);
+        }
       }
+      if (!this.writing && this.pending.length === 0) return;
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
-    if (!this.writing && this.pending.length === 0) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Flushes, then ignores further record() calls. */
@@ -320,11 +322,14 @@ export class EventRecorder {
     }
     entry.queued = true;
     this.pending.push(entry);
-    if (!this.writing) void this.runWriter();
+    if (!this.writing) {
+      // Start on a microtask so repeats recorded in the same synchronous burst ride on the create.
+      this.writing = true;
+      queueMicrotask(() => void this.runWriter());
+    }
   }
 
   private async runWriter(): Promise<void> {
-    this.writing = true;
     try {
       for (;;) {
         const entry = this.pending.shift();
