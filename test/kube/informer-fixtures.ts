@@ -166,7 +166,7 @@ export async function freshList(cluster: LocalCluster, path: string): Promise<Ma
   return out;
 }
 
-export function cacheVersions(informer: SharedInformer): Map<string, string> {
+export function cacheVersions<T extends KubeObject>(informer: SharedInformer<T>): Map<string, string> {
   const out = new Map<string, string>();
   for (const [key, obj] of informer.store.entries()) out.set(key, obj.metadata.resourceVersion);
   return out;
@@ -194,4 +194,36 @@ export function recordHandlers(informer: SharedInformer): string[] {
       log.push(o instanceof DeletedFinalStateUnknown ? `delete-unknown ${o.obj.metadata.name}` : `delete ${o.metadata.name}@${o.metadata.resourceVersion}`),
   });
   return log;
+}
+
+/** A schedulable-looking pod that nothing will run: the apiserver stores it, nothing else happens. */
+export function podManifest(name: string, i: number, nodes: number): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: `app-${i % 20}`, index: String(i) }, annotations: { 'ovn.kubernetes.io/logical_switch': 'ovn-default' } },
+    spec: {
+      ...(nodes > 0 ? { nodeName: `node-${i % nodes}` } : {}),
+      containers: [{ name: 'c', image: 'registry.invalid/pause:3.10', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+      terminationGracePeriodSeconds: 0,
+    },
+  };
+}
+
+/** Creates pods `${prefix}${from}`..`${prefix}${to - 1}`; prints progress every `every` pods. */
+export async function createPods(
+  core: CoreV1Api,
+  namespace: string,
+  prefix: string,
+  from: number,
+  to: number,
+  options: { nodes?: number; concurrency?: number; progress?: (done: number) => void; every?: number } = {},
+): Promise<void> {
+  const indexes = Array.from({ length: to - from }, (_, k) => from + k);
+  let done = 0;
+  await inPool(indexes, options.concurrency ?? 32, async (i) => {
+    await core.createNamespacedPod({ namespace, body: podManifest(`${prefix}${i}`, i, options.nodes ?? 0) });
+    done++;
+    if (options.progress && done % (options.every ?? 1000) === 0) options.progress(done);
+  });
 }
