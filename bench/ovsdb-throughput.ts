@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { startNbCluster, startNbServer } from '../src/localcluster/nb-server.ts';
 import { OvsdbClient } from '../src/ovsdb/client.ts';
 import { TransactionCoalescer } from '../src/ovsdb/coalescer.ts';
+import { createEncoder } from '../src/ovsdb/encoder.ts';
 import type { Operation, Uuid } from '../src/ovsdb/protocol.ts';
 
 const NB = 'OVN_Northbound';
@@ -29,6 +30,7 @@ interface Result {
   latencyMedianMs: number;
   latencyP99Ms: number;
   serverCpuS: number;
+  clientCpuS: number;
   transactions: number;
 }
 
@@ -79,6 +81,7 @@ async function runOnce(mode: Mode, scenario: Scenario): Promise<Result> {
     const latencies: number[] = [];
     let transactions = 0;
     const cpu0 = serverCpuSeconds(pid);
+    const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
     if (scenario === 'sequential') {
       for (let i = 0; i < N; i++) await timed(latencies, () => client.transact(NB, lspOps(i, lsUuid)));
@@ -101,6 +104,8 @@ async function runOnce(mode: Mode, scenario: Scenario): Promise<Result> {
     }
     const elapsedS = (performance.now() - t0) / 1000;
     const serverCpuS = serverCpuSeconds(pid) - cpu0;
+    const clientCpu = process.cpuUsage(clientCpu0);
+    const clientCpuS = (clientCpu.user + clientCpu.system) / 1e6;
     const [count] = await client.transact(NB, [{ op: 'select', table: 'Logical_Switch_Port', where: [], columns: ['_uuid'] }]);
     const rows = (count as { rows: unknown[] }).rows.length;
     if (rows !== N) throw new Error(`${mode}/${scenario}: expected ${N} LSPs, found ${rows}`);
@@ -110,6 +115,7 @@ async function runOnce(mode: Mode, scenario: Scenario): Promise<Result> {
       latencyMedianMs: percentile(latencies, 0.5),
       latencyP99Ms: percentile(latencies, 0.99),
       serverCpuS,
+      clientCpuS,
       transactions,
     };
   } finally {
@@ -128,7 +134,7 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maxim
 async function main(): Promise<void> {
   const cpu = cpus();
   console.log(`# ovsdb-throughput: ${N} Kube-OVN LSP creations per cell (insert + mutate LS.ports), median of ${RUNS}`);
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown'} × ${cpu.length} cores; node ${process.version}; loadavg before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown'} × ${cpu.length} cores; node ${process.version}; loadavg before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; encoder: ${createEncoder().impl}`);
   // Warm-up (JIT, page cache), not recorded.
   await runOnce('standalone', 'pipelined');
   const table = new Map<string, Result>();
@@ -142,14 +148,14 @@ async function main(): Promise<void> {
     }
   }
   console.log('');
-  console.log('| mode | scenario | LSP/s | × sequential | txns | txn latency median (p99) | server CPU |');
-  console.log('|---|---|---:|---:|---:|---|---:|');
+  console.log('| mode | scenario | LSP/s | × sequential | txns | txn latency median (p99) | server CPU | client CPU |');
+  console.log('|---|---|---:|---:|---:|---|---:|---:|');
   for (const mode of ['standalone', 'raft-1'] as const) {
     const base = table.get(`${mode}/sequential`) as Result;
     for (const scenario of SCENARIOS) {
       const r = table.get(`${mode}/${scenario}`) as Result;
       console.log(
-        `| ${mode} | ${scenario} | ${fmt(r.lspPerSec)} | ${fmt(r.lspPerSec / base.lspPerSec, 2)} | ${r.transactions} | ${fmt(r.latencyMedianMs, 2)} ms (${fmt(r.latencyP99Ms, 2)}) | ${fmt(r.serverCpuS, 2)} s |`,
+        `| ${mode} | ${scenario} | ${fmt(r.lspPerSec)} | ${fmt(r.lspPerSec / base.lspPerSec, 2)} | ${r.transactions} | ${fmt(r.latencyMedianMs, 2)} ms (${fmt(r.latencyP99Ms, 2)}) | ${fmt(r.serverCpuS, 2)} s | ${fmt(r.clientCpuS, 2)} s |`,
       );
     }
   }
