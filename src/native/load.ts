@@ -9,6 +9,8 @@ export interface NativeLoadResult {
   error: Error | undefined;
 }
 
+const DEFAULT_MODULE = '../../native/index.js';
+let modulePath = DEFAULT_MODULE;
 let cached: NativeLoadResult | undefined;
 
 /** Loads native/index.js (the napi-generated loader) once; never throws. */
@@ -16,7 +18,7 @@ export function loadNativeBinding(): NativeLoadResult {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   try {
-    const binding = require('../../native/index.js') as Record<string, unknown>;
+    const binding = require(modulePath) as Record<string, unknown>;
     cached = { binding, error: undefined };
   } catch (err) {
     cached = { binding: undefined, error: rootCause(err) };
@@ -70,4 +72,14 @@ export function chooseImpl(component: string, option: Impl | undefined): { nativ
     });
   }
   return { native: undefined };
+}
+
+/**
+ * Test seam: load the addon from `path` (absolute, or relative to this file) instead of
+ * native/index.js, and forget the cached load result and the warnings already given.
+ */
+export function resetNativeLoaderForTests(path?: string): void {
+  modulePath = path ?? DEFAULT_MODULE;
+  cached = undefined;
+  warned.clear();
 }
