@@ -1,6 +1,7 @@
 // A 3-member RAFT cluster on loopback: the client talks only to the leader, follows it when the
 // leader is SIGKILLed under load, resumes its monitor with monitor_cond_since, and no
 // acknowledged row is lost or doubled.
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NbCluster, serverDatabaseStatus, startNbCluster } from '../../src/localcluster/nb-server.ts';
 import { type MonitorEvent, OvsdbClient, OvsdbConnectionError, OvsdbError } from '../../src/ovsdb/index.ts';
@@ -119,5 +120,33 @@ describe('3-member RAFT cluster', () => {
       `raft failover: killed member ${killed} after ${killedAt} acks; error codes seen: ${JSON.stringify(Object.fromEntries(errorCodes))}; monitor events: ${[...new Set(monitorKinds)].join(',')}`,
     );
     await client.close();
+  });
+});
+
+describe('leadership lost while the member stays up', () => {
+  it('the _Server.Database monitor drops the connection and the client follows the new leader', async () => {
+    const own = await startNbCluster(3);
+    try {
+      const client = await OvsdbClient.connect(own.remote);
+      const leader = await own.waitForLeader();
+      expect(client.currentRemote).toBe(own.members[leader]?.remote);
+      const disconnected = new Promise<Error>((resolve) => client.once('disconnected', (e) => resolve(e.reason)));
+      const changed = new Promise<{ previous: string | undefined; current: string }>((resolve) => client.once('leaderChanged', resolve));
+      const t0 = Date.now();
+      // The old leader leaves the cluster but its process and sockets stay up: only the
+      // _Server.Database row (leader=false / connected=false) tells the client to move.
+      execFileSync('ovs-appctl', ['-t', own.members[leader]?.ctlSocket as string, 'cluster/leave', NB]);
+      expect((await disconnected).message).toMatch(/lost leadership/);
+      const change = await changed;
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(own.members[leader]?.process.isAlive()).toBe(true);
+      expect(change.previous).toBe(own.members[leader]?.remote);
+      expect(change.current).not.toBe(own.members[leader]?.remote);
+      await client.transact(NB, guardedInsert('after-leave'));
+      expect(await switchNames(client)).toContain('after-leave');
+      await client.close();
+    } finally {
+      await own.stop();
+    }
   });
 });
