@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { impls, makeIpam, nativeUnavailable } from './impls.ts';
 import { expectIpamError } from './helpers.ts';
+import type { AddressRecord } from '../../src/ipam/index.ts';
 
 describe.skipIf(nativeUnavailable === undefined)('native backend', () => {
   it.skip(`NOT RUN: ${nativeUnavailable ?? ''}`, () => {});
@@ -664,7 +665,7 @@ describe.each(impls)('IPAM semantics (%s)', (impl) => {
     it('first holder wins; every failure is reported with its code; nothing is overwritten', () => {
       const ipam = mk();
       ipam.addOrUpdateSubnet({ name: 's', cidr: '10.0.0.0/24,fd00::/120', excludeIps: ['10.0.0.100'] });
-      const records = [
+      const records: AddressRecord[] = [
         { subnet: 's', owner: 'a', nic: 'eth0', v4: '10.0.0.5', v6: 'fd00::5', mac: '0a:00:00:00:00:05' },
         { subnet: 's', owner: 'b', nic: 'eth0', v4: '10.0.0.5' },
         { subnet: 's', owner: 'a', nic: 'eth0', v4: '10.0.0.5', v6: 'fd00::5', mac: '0a:00:00:00:00:05' },
