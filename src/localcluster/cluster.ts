@@ -22,7 +22,7 @@ import {
 } from './components.ts';
 import { LocalClusterError } from './errors.ts';
 import { type Identities, type IdentityName, newIdentities, tokenAuthFile, writeKubeconfig } from './identities.ts';
-import { applyObjects, readManifestDir, readManifestFile, waitCrdsEstablished } from './manifests.ts';
+import { applyObjects, readManifestDir, readManifestFile, waitCrdsEstablished, waitCrdsServed } from './manifests.ts';
 import { type NbServer, type Northd, startNbServer, startNorthd } from './nb-server.ts';
 import { generatePki } from './pki.ts';
 import { freeLoopbackPorts } from './ports.ts';
@@ -319,7 +319,7 @@ class ClusterState {
     await this.launchApiserver();
 
     const after: Promise<unknown>[] = [];
-    if (this.o.crds) after.push(timedStep(this.sink, this.t0, 'crds', () => this.installCrds(), (n) => ({ detail: `${n} CRD(s) Established` })));
+    if (this.o.crds) after.push(timedStep(this.sink, this.t0, 'crds', () => this.installCrds(), (n) => ({ detail: `${n} CRD(s) Established and served` })));
     if (this.o.rbac) after.push(timedStep(this.sink, this.t0, 'rbac', () => this.installRbac(), () => ({ detail: this.o.rbacFile })));
     if (this.o.controllerManager) {
       after.push(this.launch('kube-controller-manager', controllerManagerCommand(this.binDir, this.files, this.ports), () => this.healthz(this.ports.controllerManager, true)));
@@ -474,6 +474,7 @@ class ClusterState {
     if (notCrd) throw new LocalClusterError('BAD_OPTION', 'install-crds', `${notCrd.kind}/${notCrd.metadata.name}`, `only CustomResourceDefinitions belong in ${this.o.crdDir}`);
     await applyObjects(this.api(), crds);
     await waitCrdsEstablished(this.api(), crds.map((c) => c.metadata.name), this.o.readyTimeoutMs);
+    await waitCrdsServed(this.api(), crds, this.o.readyTimeoutMs);
     return crds.length;
   }
 

@@ -45,11 +45,14 @@ export function newIdentities(): Identities {
   };
 }
 
-/** The apiserver's --token-auth-file format: token,user,uid,"group1,group2". */
+/**
+ * The apiserver's --token-auth-file format: token,user,uid[,"group1,group2"]. The groups column
+ * is left out when empty: `""` would give the user a group named "".
+ */
 export function tokenAuthFile(identities: Identities): string {
   return (
     Object.values(identities)
-      .map((id) => `${id.token},${id.user},${id.user},"${id.groups.join(',')}"`)
+      .map((id) => `${id.token},${id.user},${id.user}${id.groups.length > 0 ? `,"${id.groups.join(',')}"` : ''}`)
       .join('\n') + '\n'
   );
 }

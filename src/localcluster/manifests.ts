@@ -87,6 +87,34 @@ export async function applyObjects(target: ApiTarget, objects: ManifestObject[])
   }
 }
 
+/**
+ * Polls until a LIST of every served version of each CRD answers 200. Established alone is not
+ * enough: right after it, the apiserver's watch cache for the new resource is still starting
+ * and a LIST gets 429 (seen for up to ~3 s here), which would fail the first test request.
+ */
+export async function waitCrdsServed(target: ApiTarget, crds: ManifestObject[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const crd of crds) {
+    const spec = crd.spec as { group?: string; names?: { plural?: string }; versions?: { name: string; served?: boolean }[] } | undefined;
+    const group = spec?.group;
+    const plural = spec?.names?.plural;
+    if (group === undefined || plural === undefined) {
+      throw new LocalClusterError('BAD_OPTION', 'install-crds', crd.metadata.name, 'CRD without spec.group or spec.names.plural');
+    }
+    for (const version of (spec?.versions ?? []).filter((v) => v.served !== false)) {
+      const path = `/apis/${group}/${version.name}/${plural}?limit=1`;
+      for (;;) {
+        const res = await apiCall(target, 'GET', path);
+        if (res.status === 200) break;
+        if (Date.now() > deadline) {
+          throw new LocalClusterError('CRD_NOT_ESTABLISHED', 'install-crds', crd.metadata.name, `GET ${path} still answers HTTP ${res.status} after ${timeoutMs} ms`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+}
+
 /** Polls each CRD until its Established condition is True. */
 export async function waitCrdsEstablished(target: ApiTarget, names: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

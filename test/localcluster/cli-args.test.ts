@@ -42,7 +42,7 @@ describe('ovnkit argument parsing', () => {
   });
 
   it('the help lists exactly the flags the parser accepts', () => {
-    const listed = [...UP_HELP.matchAll(/^\s+(?:-h, )?(--[a-z-]+)/gm)].map((m) => m[1]).sort();
+    const listed = [...UP_HELP.matchAll(/^\s+(?:-h, )?(--[a-z-]+)/gm)].map((m) => m[1] as string).sort();
     expect(listed).toEqual(['--dir', '--help', '--keep', '--no-nb', '--nodes', '--northd']);
     for (const flag of listed) {
       const argv = flag === '--nodes' ? ['up', flag, '1'] : flag === '--dir' ? ['up', flag, '/x'] : ['up', flag];

@@ -89,7 +89,7 @@ describe('identities and kubeconfigs', () => {
     expect(ids.unprivileged.groups).toEqual([]);
     const csv = tokenAuthFile(ids);
     expect(csv).toContain(`${ids.admin.token},ovnkit-admin,ovnkit-admin,"system:masters"`);
-    expect(csv).toContain(`${ids.unprivileged.token},ovnkit-unprivileged,ovnkit-unprivileged,""`);
+    expect(csv).toContain(`${ids.unprivileged.token},ovnkit-unprivileged,ovnkit-unprivileged\n`);
   });
 
   it('a kubeconfig names the server, the CA file and the token', () => {
