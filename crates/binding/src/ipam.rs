@@ -7,7 +7,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use napi::bindgen_prelude::{External, Utf16String};
+use napi::bindgen_prelude::{External, Int32ArraySlice, Utf16String};
 use napi_derive::napi;
 use ovnkit_ipam::addr::Family;
 use ovnkit_ipam::error::{IpamError, q};
@@ -259,7 +259,7 @@ pub fn ipam_pool_stats(ipam: &External<Ipam>, subnet: String, pool: String) -> n
 /// nic, v4, v6, mac; -1 = absent) of the fields laid back to back in `text`. Returns JSON
 /// `{restored, conflicts: [{index, code, message, ...fields}]}`.
 #[napi(catch_unwind)]
-pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Vec<i32>, text: Utf16String) -> napi::Result<String, String> {
+pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, text: Utf16String) -> napi::Result<String, String> {
     guard(|| {
         if lengths.len() % 6 != 0 {
             return Err(invalid_argument("restore: lengths must hold 6 entries per record"));
@@ -268,7 +268,7 @@ pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Vec<i32>, text: Utf16Str
         let mut buf = String::with_capacity(text.len() + 16);
         let mut spans: Vec<Option<(u32, u32)>> = Vec::with_capacity(lengths.len());
         let mut pos = 0usize;
-        for &len in &lengths {
+        for &len in lengths.iter() {
             if len < 0 {
                 spans.push(None);
                 continue;

@@ -145,6 +145,26 @@ fn mac_parse(text: &str) -> Result<u64> {
     parse_mac(text).ok_or_else(|| IpamError::new(ErrorCode::InvalidMac, format!("invalid MAC address {}", q(text))).address(text))
 }
 
+/// The request's subnet / owner / NIC, copied into every error it raises.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    subnet: &'a str,
+    owner: Option<&'a str>,
+    nic: Option<&'a str>,
+}
+
+impl<'a> Ctx<'a> {
+    fn nic(subnet: &'a str, owner: &'a str, nic: &'a str) -> Self {
+        Ctx { subnet, owner: Some(owner), nic: Some(nic) }
+    }
+    fn on(&self, mut e: IpamError) -> IpamError {
+        e.subnet = Some(self.subnet.to_string());
+        e.owner = self.owner.map(str::to_string);
+        e.nic = self.nic.map(str::to_string);
+        e
+    }
+}
+
 fn out_of_range(subnet: &str, f: Family, a: u128) -> IpamError {
     let text = format_ip(f, a);
     IpamError::new(ErrorCode::AddressOutOfRange, format!("address {text} is out of range of subnet {}", q(subnet)))
@@ -188,6 +208,10 @@ fn mac_held(subnet: &str, mac: u64, held_by: &str) -> IpamError {
 
 fn no_subnet(subnet: &str) -> IpamError {
     IpamError::new(ErrorCode::NoSubnet, format!("subnet {} does not exist", q(subnet))).subnet(subnet)
+}
+
+fn empty_pool(subnet: &str) -> IpamError {
+    IpamError::new(ErrorCode::InvalidArgument, "pool name must not be empty".to_string()).subnet(subnet).pool("")
 }
 
 fn no_pool(subnet: &str, pool: &str) -> IpamError {
@@ -256,11 +280,6 @@ impl Ipam {
         let mut gateways: [Option<u128>; 2] = [None, None];
         match spec.gateway {
             Some(g) if !g.is_empty() => {
-                let mut parsed = Vec::new();
-                for part in g.split(',') {
-                    let (f, v) = parse_ip(part).ok_or_else(|| invalid_ip(part).subnet(name))?;
-                    parsed.push((f, v));
-                }
                 let bad_set = || {
                     IpamError::new(
                         ErrorCode::InvalidArgument,
@@ -269,7 +288,8 @@ impl Ipam {
                     .subnet(name)
                     .address(g)
                 };
-                for (f, v) in parsed {
+                for part in g.split(',') {
+                    let (f, v) = parse_ip(part).ok_or_else(|| invalid_ip(part).subnet(name))?;
                     let slot = &mut gateways[fidx(f)];
                     if slot.is_some() || cidrs[fidx(f)].is_none() {
                         return Err(bad_set());
@@ -432,16 +452,16 @@ impl Ipam {
     pub fn add_or_update_pool(&mut self, subnet_name: &str, pool: &str, ips: &[&str]) -> Result<()> {
         check_name("subnet name", subnet_name)?;
         if pool.is_empty() {
-            return Err(IpamError::new(ErrorCode::InvalidArgument, "pool name must not be empty".to_string()).subnet(subnet_name));
+            return Err(empty_pool(subnet_name));
         }
         check_name("pool name", pool)?;
         let mut raw: [Vec<(u128, u128)>; 2] = [Vec::new(), Vec::new()];
         for &entry in ips {
-            let (f, lo, hi) = parse_entry(entry, true).map_err(|e| e.subnet(subnet_name).pool(pool))?;
+            let (f, lo, hi) = parse_entry(entry, true).map_err(|e| e.subnet(subnet_name))?;
             raw[fidx(f)].push((lo, hi));
         }
         let raw = raw.map(RangeList::from_ranges);
-        let (id, subnet) = self.subnet_ref(subnet_name)?;
+        let (id, subnet) = self.subnet_ref(subnet_name).map_err(|e| e.pool(pool))?;
         for other in subnet.pools.iter().skip(1) {
             if other.name == pool {
                 continue;
@@ -494,10 +514,10 @@ impl Ipam {
     pub fn remove_pool(&mut self, subnet_name: &str, pool: &str) -> Result<()> {
         check_name("subnet name", subnet_name)?;
         if pool.is_empty() {
-            return Err(IpamError::new(ErrorCode::InvalidArgument, "pool name must not be empty".to_string()).subnet(subnet_name));
+            return Err(empty_pool(subnet_name));
         }
         check_name("pool name", pool)?;
-        let (id, _) = self.subnet_ref(subnet_name)?;
+        let (id, _) = self.subnet_ref(subnet_name).map_err(|e| e.pool(pool))?;
         let subnet = self.subnets[id as usize].as_mut().expect("indexed subnet exists");
         let Some(i) = subnet.pool_index(pool) else { return Ok(()) };
         let removed = subnet.pools.remove(i);
@@ -627,31 +647,31 @@ impl Ipam {
         {
             check_name("pool name", p)?;
         }
-        let mut skip: [Vec<u128>; 2] = [Vec::new(), Vec::new()];
-        for &s in req.skip {
-            let (f, v) = parse_ip(s).ok_or_else(|| invalid_ip(s).subnet(req.subnet))?;
-            skip[fidx(f)].push(v);
-        }
+        let ctx = Ctx::nic(req.subnet, req.owner, req.nic);
         let static_mac = match req.mac {
-            MacRequest::Static(text) => Some(mac_parse(text)?),
+            MacRequest::Static(text) => Some(mac_parse(text).map_err(|e| ctx.on(e))?),
             _ => None,
         };
-        let (id, subnet) = self.subnet_ref(req.subnet)?;
+        let mut skip: [Vec<u128>; 2] = [Vec::new(), Vec::new()];
+        for &s in req.skip {
+            let (f, v) = parse_ip(s).ok_or_else(|| ctx.on(invalid_ip(s)))?;
+            skip[fidx(f)].push(v);
+        }
+        let (id, subnet) = self.subnet_ref(req.subnet).map_err(|e| ctx.on(e))?;
         let families: Vec<Family> = match req.family {
             Some(f) => {
                 if subnet.fam(f).is_none() {
-                    return Err(IpamError::new(
+                    return Err(ctx.on(IpamError::new(
                         ErrorCode::InvalidIpFamily,
                         format!("subnet {} has no {} addresses", q(req.subnet), family_word(f)),
-                    )
-                    .subnet(req.subnet));
+                    )));
                 }
                 vec![f]
             }
             None => subnet.families().collect(),
         };
         let pool_name = req.pool.unwrap_or("");
-        let pool = subnet.pool_index(pool_name).ok_or_else(|| no_pool(req.subnet, pool_name))?;
+        let pool = subnet.pool_index(pool_name).ok_or_else(|| ctx.on(no_pool(req.subnet, pool_name)))?;
         let nic = self.nics.find(id, req.owner, req.nic);
         let mut plans: Vec<(Family, FamilyPlan)> = Vec::with_capacity(2);
         for &f in &families {
@@ -665,7 +685,7 @@ impl Ipam {
                 if let Some(h) = mac_holder(&subnet.macs, &self.nics, self.seed, m)
                     && Some(h) != nic
                 {
-                    return Err(mac_held(req.subnet, m, self.nics.names(h).0));
+                    return Err(ctx.on(mac_held(req.subnet, m, self.nics.names(h).0)));
                 }
                 Some(MacChoice::Static(m, None))
             }
@@ -680,57 +700,65 @@ impl Ipam {
         Ok(self.result_of(nic, &families))
     }
 
+    /// Range, gateway and holder checks for a given address (§6). Returns the same-owner NIC
+    /// that loses it under `force`.
+    fn check_address_free(&self, ctx: &Ctx<'_>, subnet: &Subnet, nic: Option<NicId>, f: Family, a: u128, force: bool) -> Result<Option<NicId>> {
+        let Some(state) = subnet.fam(f) else { return Err(ctx.on(out_of_range(ctx.subnet, f, a))) };
+        if a < state.spec.usable.0 || a > state.spec.usable.1 {
+            return Err(ctx.on(out_of_range(ctx.subnet, f, a)));
+        }
+        if a == state.spec.gateway {
+            return Err(ctx.on(gateway_conflict(ctx.subnet, f, a)));
+        }
+        let Some(h) = holder_of(&state.holders, &self.nics, self.seed, f == Family::V6, a) else { return Ok(None) };
+        if Some(h) == nic {
+            return Ok(None);
+        }
+        let (h_owner, h_nic) = self.nics.names(h);
+        if Some(h_owner) != ctx.owner {
+            return Err(ctx.on(held_by_owner(ctx.subnet, f, a, h_owner)));
+        }
+        if !force {
+            return Err(ctx.on(held_by_nic(ctx.subnet, f, a, h_owner, h_nic)));
+        }
+        Ok(Some(h))
+    }
+
     pub fn allocate_static(&mut self, req: &StaticIn<'_>) -> Result<Allocation> {
         check_name("subnet name", req.subnet)?;
         check_name("owner", req.owner)?;
         check_name("nic", req.nic)?;
-        let bad_list = || IpamError::new(ErrorCode::InvalidArgument, format!("invalid static ips {}", q(req.ips))).subnet(req.subnet).address(req.ips);
+        let ctx = Ctx::nic(req.subnet, req.owner, req.nic);
+        let bad_list = || ctx.on(IpamError::new(ErrorCode::InvalidArgument, format!("invalid static ips {}", q(req.ips))).address(req.ips));
         let parts: Vec<&str> = req.ips.split(',').collect();
-        if req.ips.is_empty() || parts.len() > 2 {
+        if parts.len() > 2 {
             return Err(bad_list());
         }
         let mut given: Vec<(Family, u128)> = Vec::with_capacity(2);
         for part in parts {
-            let (f, v) = parse_ip(part).ok_or_else(|| invalid_ip(part).subnet(req.subnet))?;
+            let Some((f, v)) = parse_ip(part) else { return Err(bad_list()) };
             if given.iter().any(|g| g.0 == f) {
                 return Err(bad_list());
             }
             given.push((f, v));
         }
         let static_mac = match req.mac {
-            MacRequest::Static(text) => Some(mac_parse(text)?),
+            MacRequest::Static(text) => Some(mac_parse(text).map_err(|e| ctx.on(e))?),
             _ => None,
         };
-        let (id, subnet) = self.subnet_ref(req.subnet)?;
+        let (id, subnet) = self.subnet_ref(req.subnet).map_err(|e| ctx.on(e))?;
         let nic = self.nics.find(id, req.owner, req.nic);
         // NICs of the same owner that lose the address to this one (force).
         let mut steals: Vec<(Family, u128, NicId)> = Vec::new();
         for &(f, a) in &given {
-            let Some(state) = subnet.fam(f) else { return Err(out_of_range(req.subnet, f, a)) };
-            if a < state.spec.usable.0 || a > state.spec.usable.1 {
-                return Err(out_of_range(req.subnet, f, a));
-            }
-            if a == state.spec.gateway {
-                return Err(gateway_conflict(req.subnet, f, a));
-            }
-            if let Some(h) = holder_of(&state.holders, &self.nics, self.seed, f == Family::V6, a)
-                && Some(h) != nic
-            {
-                let (h_owner, h_nic) = self.nics.names(h);
-                if h_owner != req.owner {
-                    return Err(held_by_owner(req.subnet, f, a, h_owner));
-                }
-                if !req.force {
-                    return Err(held_by_nic(req.subnet, f, a, h_owner, h_nic));
-                }
+            if let Some(h) = self.check_address_free(&ctx, subnet, nic, f, a, req.force)? {
                 steals.push((f, a, h));
             }
         }
         let mut other: Option<(Family, FamilyPlan)> = None;
         if given.len() == 1 && subnet.families().count() == 2 {
             let f = if given[0].0 == Family::V4 { Family::V6 } else { Family::V4 };
-            let plan =
-                self.plan_family(subnet, nic, f, 0, &[]).map_err(|e| pick_failure(e, req.subnet, "", f, req.owner, req.nic))?;
+            let plan = self.plan_family(subnet, nic, f, 0, &[]).map_err(|e| pick_failure(e, req.subnet, "", f, req.owner, req.nic))?;
             other = Some((f, plan));
         }
         let mac_choice = match (req.mac, static_mac) {
@@ -740,7 +768,7 @@ impl Ipam {
                     if h_owner == req.owner && req.force {
                         Some(MacChoice::Static(m, Some(h)))
                     } else {
-                        return Err(mac_held(req.subnet, m, h_owner));
+                        return Err(ctx.on(mac_held(req.subnet, m, h_owner)));
                     }
                 }
                 _ => Some(MacChoice::Static(m, None)),
@@ -952,7 +980,7 @@ impl Ipam {
         if !pool.is_empty() {
             check_name("pool name", pool)?;
         }
-        let (_, s) = self.subnet_ref(subnet)?;
+        let (_, s) = self.subnet_ref(subnet).map_err(|e| e.pool(pool))?;
         let p = s.pool_index(pool).ok_or_else(|| no_pool(subnet, pool))?;
         Ok(self.stats_over(s, Some(p)))
     }
@@ -974,25 +1002,24 @@ impl Ipam {
         check_name("subnet name", r.subnet)?;
         check_name("owner", r.owner)?;
         check_name("nic", r.nic)?;
+        let ctx = Ctx::nic(r.subnet, r.owner, r.nic);
+        if r.v4.is_none() && r.v6.is_none() {
+            return Err(ctx.on(IpamError::new(ErrorCode::InvalidArgument, "restore record has no address".to_string())));
+        }
         let mut given: Vec<(Family, u128)> = Vec::with_capacity(2);
         for (field, text, want) in [("v4", r.v4, Family::V4), ("v6", r.v6, Family::V6)] {
             let Some(text) = text else { continue };
-            let (f, v) = parse_ip(text).ok_or_else(|| invalid_ip(text).subnet(r.subnet))?;
+            let (f, v) = parse_ip(text).ok_or_else(|| ctx.on(invalid_ip(text)))?;
             if f != want {
-                return Err(IpamError::new(
-                    ErrorCode::InvalidArgument,
-                    format!("{field} {} is not an {} address", q(text), want.protocol_name()),
-                )
-                .subnet(r.subnet)
-                .address(text));
+                return Err(ctx.on(
+                    IpamError::new(ErrorCode::InvalidArgument, format!("{field} {} is not an {} address", q(text), want.protocol_name()))
+                        .address(text),
+                ));
             }
             given.push((f, v));
         }
-        let mac = r.mac.map(mac_parse).transpose()?;
-        if given.is_empty() {
-            return Err(IpamError::new(ErrorCode::InvalidArgument, "restore record has no address".to_string()).subnet(r.subnet));
-        }
-        let (id, subnet) = self.subnet_ref(r.subnet)?;
+        let mac = r.mac.map(mac_parse).transpose().map_err(|e| ctx.on(e))?;
+        let (id, subnet) = self.subnet_ref(r.subnet).map_err(|e| ctx.on(e))?;
         let nic = self.nics.find(id, r.owner, r.nic);
         let already = |what: String| {
             IpamError::new(
@@ -1008,18 +1035,7 @@ impl Ipam {
         let mut to_take: Vec<(Family, u128)> = Vec::with_capacity(2);
         for &(f, a) in &given {
             let v6 = f == Family::V6;
-            let Some(state) = subnet.fam(f) else { return Err(out_of_range(r.subnet, f, a)) };
-            if a < state.spec.usable.0 || a > state.spec.usable.1 {
-                return Err(out_of_range(r.subnet, f, a));
-            }
-            if a == state.spec.gateway {
-                return Err(gateway_conflict(r.subnet, f, a));
-            }
-            if let Some(h) = holder_of(&state.holders, &self.nics, self.seed, v6, a)
-                && Some(h) != nic
-            {
-                return Err(held_by_owner(r.subnet, f, a, self.nics.names(h).0));
-            }
+            self.check_address_free(&ctx, subnet, nic, f, a, false)?;
             if let Some(n) = nic
                 && let Some(b) = self.nics.get(n).addr(v6)
             {
@@ -1035,7 +1051,7 @@ impl Ipam {
             if let Some(h) = mac_holder(&subnet.macs, &self.nics, self.seed, m)
                 && Some(h) != nic
             {
-                return Err(mac_held(r.subnet, m, self.nics.names(h).0));
+                return Err(ctx.on(mac_held(r.subnet, m, self.nics.names(h).0)));
             }
             match nic.and_then(|n| self.nics.get(n).mac()) {
                 Some(cur) if cur != m => return Err(already(format_mac(cur))),

@@ -1,0 +1,281 @@
+// Adapts the Rust IPAM (crates/binding/src/ipam.rs) to the IpamBackend contract. The binding
+// keeps all state in Rust behind one handle and answers each whole operation in one call with a
+// compact string; this file only packs arguments, shapes results and maps errors.
+import { IpamError, type IpamErrorFields } from './errors.ts';
+import type {
+  AddressRecord,
+  Allocation,
+  AllocateRequest,
+  BackendOptions,
+  IpamBackend,
+  IpamErrorCode,
+  RestoreConflict,
+  RestoreResult,
+  StaticRequest,
+  SubnetSpec,
+  SubnetStats,
+  SubnetUpdateResult,
+} from './types.ts';
+
+/** The exports this adapter needs, typed as it calls them. */
+interface IpamBinding {
+  ipamNew(macSeed: number): object;
+  ipamAddOrUpdateSubnet(h: object, name: string, cidr: string, gateway: string | undefined, excludeIps: string[]): string;
+  ipamDeleteSubnet(h: object, name: string): void;
+  ipamAddOrUpdatePool(h: object, subnet: string, pool: string, ips: string[]): void;
+  ipamRemovePool(h: object, subnet: string, pool: string): void;
+  ipamAllocate(
+    h: object,
+    subnet: string,
+    owner: string,
+    nic: string,
+    pool: string | undefined,
+    family: number,
+    macMode: number,
+    mac: string | undefined,
+    skip: string[] | undefined,
+  ): string;
+  ipamAllocateStatic(h: object, subnet: string, owner: string, nic: string, ips: string, macMode: number, mac: string | undefined, force: boolean): string;
+  ipamReleaseNic(h: object, owner: string, nic: string, subnet: string | undefined): void;
+  ipamReleaseOwner(h: object, owner: string, subnet: string | undefined): void;
+  ipamAddressesOf(h: object, owner: string): string;
+  ipamOwnerOf(h: object, subnet: string, ip: string): string | null;
+  ipamSubnetStats(h: object, subnet: string): string;
+  ipamPoolStats(h: object, subnet: string, pool: string): string;
+  ipamRestore(h: object, lengths: Int32Array, text: string): string;
+  ipamMemory(h: object): number[];
+}
+
+const EXPORTS: ReadonlyArray<keyof IpamBinding> = [
+  'ipamNew',
+  'ipamAddOrUpdateSubnet',
+  'ipamDeleteSubnet',
+  'ipamAddOrUpdatePool',
+  'ipamRemovePool',
+  'ipamAllocate',
+  'ipamAllocateStatic',
+  'ipamReleaseNic',
+  'ipamReleaseOwner',
+  'ipamAddressesOf',
+  'ipamOwnerOf',
+  'ipamSubnetStats',
+  'ipamPoolStats',
+  'ipamRestore',
+  'ipamMemory',
+];
+
+const CODES: ReadonlySet<string> = new Set<IpamErrorCode>([
+  'CIDRInvalid',
+  'NoSubnet',
+  'AddressOutOfRange',
+  'AddressConflict',
+  'NoAvailableAddress',
+  'InvalidIPFamily',
+  'InvalidMAC',
+  'InvalidArgument',
+  'Internal',
+]);
+
+/** napi-rs codes for a JS value of the wrong type (it refuses them instead of coercing). */
+const TYPE_CODES: ReadonlySet<string> = new Set([
+  'InvalidArg',
+  'ObjectExpected',
+  'StringExpected',
+  'NameExpected',
+  'FunctionExpected',
+  'NumberExpected',
+  'BooleanExpected',
+  'ArrayExpected',
+  'BigintExpected',
+]);
+
+interface ErrorReason extends IpamErrorFields {
+  message: string;
+}
+
+/** Turns whatever the binding threw into an IpamError (the binding's reason is JSON). */
+function toIpamError(err: unknown, where: string): IpamError {
+  if (err instanceof IpamError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const text = err instanceof Error ? err.message : String(err);
+  if (typeof code === 'string' && CODES.has(code)) {
+    let reason: ErrorReason;
+    try {
+      reason = JSON.parse(text) as ErrorReason;
+    } catch {
+      reason = { message: text };
+    }
+    const { message, ...fields } = reason;
+    return new IpamError(code as IpamErrorCode, message, fields);
+  }
+  if (typeof code === 'string' && TYPE_CODES.has(code)) {
+    return new IpamError('InvalidArgument', `${where}: arguments must have the documented types (${text})`, {}, { cause: err });
+  }
+  // GenericFailure: a panic outside the binding's own guard, or anything unforeseen.
+  return new IpamError('Internal', `${where}: native IPAM failed: ${text}`, {}, { cause: err });
+}
+
+function typeError(where: string, what: string, expected: string): IpamError {
+  return new IpamError('InvalidArgument', `${where}: ${what} must be ${expected}`);
+}
+
+function familyCode(where: string, family: unknown): number {
+  if (family === undefined) return 0;
+  if (family === 'ipv4') return 4;
+  if (family === 'ipv6') return 6;
+  throw typeError(where, 'family', "'ipv4' or 'ipv6'");
+}
+
+/** macMode: 0 omitted, 1 null, 2 static. */
+function macMode(where: string, mac: unknown): number {
+  if (mac === undefined) return 0;
+  if (mac === null) return 1;
+  if (typeof mac === 'string') return 2;
+  throw typeError(where, 'mac', 'a string, null or omitted');
+}
+
+function allocationOf(packed: string): Allocation {
+  const a = packed.indexOf('\0');
+  const b = packed.indexOf('\0', a + 1);
+  const out: Allocation = {};
+  if (a > 0) out.v4 = packed.slice(0, a);
+  if (b > a + 1) out.v6 = packed.slice(a + 1, b);
+  if (packed.length > b + 1) out.mac = packed.slice(b + 1);
+  return out;
+}
+
+function optString(where: string, what: string, value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  throw typeError(where, what, 'a string or omitted');
+}
+
+/** Restore records as six UTF-16 lengths per record (-1 = absent) plus one joined text. */
+function packRecords(records: readonly AddressRecord[]): { lengths: Int32Array; text: string } {
+  const lengths = new Int32Array(records.length * 6);
+  const parts: string[] = [];
+  let k = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (typeof r !== 'object' || r === null) throw typeError('restore', `records[${i}]`, 'an object');
+    const fields: unknown[] = [r.subnet, r.owner, r.nic, r.v4, r.v6, r.mac];
+    for (let f = 0; f < 6; f++) {
+      const v = fields[f];
+      if (typeof v === 'string') {
+        lengths[k++] = v.length;
+        parts.push(v);
+      } else if (v === undefined && f >= 3) {
+        lengths[k++] = -1;
+      } else {
+        throw typeError('restore', `records[${i}] field ${['subnet', 'owner', 'nic', 'v4', 'v6', 'mac'][f]}`, 'a string');
+      }
+    }
+  }
+  return { lengths, text: parts.join('') };
+}
+
+interface RawConflict {
+  index: number;
+  code: IpamErrorCode;
+  error: ErrorReason;
+}
+
+/** The native backend, plus Rust-side memory accounting for the benchmarks. */
+export interface NativeIpamBackend extends IpamBackend {
+  nativeMemory(): { heapBytes: number; nics: number };
+}
+
+/** Builds the native IpamBackend; throws IpamError('Internal') if the addon lacks an export. */
+export function createNativeBackend(binding: Record<string, unknown>, options: { macSeed?: number } | BackendOptions): NativeIpamBackend {
+  for (const name of EXPORTS) {
+    if (typeof binding[name] !== 'function') {
+      throw new IpamError('Internal', `ipam: the native addon has no export ${name} (rebuild it with npm run build:native)`);
+    }
+  }
+  const b = binding as unknown as IpamBinding;
+  const seed = options.macSeed ?? 0;
+  let h: object;
+  try {
+    h = b.ipamNew(seed);
+  } catch (err) {
+    throw toIpamError(err, 'Ipam');
+  }
+
+  function call<T>(where: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw toIpamError(err, where);
+    }
+  }
+
+  const backend: NativeIpamBackend = {
+    addOrUpdateSubnet(spec: SubnetSpec): SubnetUpdateResult {
+      const w = 'addOrUpdateSubnet';
+      const gateway = optString(w, 'gateway', spec.gateway);
+      const invalidated = call(w, () => b.ipamAddOrUpdateSubnet(h, spec.name, spec.cidr, gateway, spec.excludeIps ?? []));
+      return { invalidated: invalidated === '[]' ? [] : (JSON.parse(invalidated) as AddressRecord[]) };
+    },
+    deleteSubnet(name: string): void {
+      call('deleteSubnet', () => b.ipamDeleteSubnet(h, name));
+    },
+    addOrUpdatePool(subnet: string, pool: string, ips: string[]): void {
+      call('addOrUpdatePool', () => b.ipamAddOrUpdatePool(h, subnet, pool, ips));
+    },
+    removePool(subnet: string, pool: string): void {
+      call('removePool', () => b.ipamRemovePool(h, subnet, pool));
+    },
+    allocate(req: AllocateRequest): Allocation {
+      const w = 'allocate';
+      const family = familyCode(w, req.family);
+      const mode = macMode(w, req.mac);
+      const mac = mode === 2 ? (req.mac as string) : undefined;
+      const packed = call(w, () => b.ipamAllocate(h, req.subnet, req.owner, req.nic, req.pool, family, mode, mac, req.skip));
+      return allocationOf(packed);
+    },
+    allocateStatic(req: StaticRequest): Allocation {
+      const w = 'allocateStatic';
+      const mode = macMode(w, req.mac);
+      const mac = mode === 2 ? (req.mac as string) : undefined;
+      const force = req.force ?? false;
+      const packed = call(w, () => b.ipamAllocateStatic(h, req.subnet, req.owner, req.nic, req.ips, mode, mac, force));
+      return allocationOf(packed);
+    },
+    releaseNic(owner: string, nic: string, subnet?: string): void {
+      call('releaseNic', () => b.ipamReleaseNic(h, owner, nic, subnet));
+    },
+    releaseOwner(owner: string, subnet?: string): void {
+      call('releaseOwner', () => b.ipamReleaseOwner(h, owner, subnet));
+    },
+    addressesOf(owner: string): AddressRecord[] {
+      const json = call('addressesOf', () => b.ipamAddressesOf(h, owner));
+      return json === '[]' ? [] : (JSON.parse(json) as AddressRecord[]);
+    },
+    ownerOf(subnet: string, ip: string): string | undefined {
+      return call('ownerOf', () => b.ipamOwnerOf(h, subnet, ip)) ?? undefined;
+    },
+    subnetStats(subnet: string): SubnetStats {
+      return JSON.parse(call('subnetStats', () => b.ipamSubnetStats(h, subnet))) as SubnetStats;
+    },
+    poolStats(subnet: string, pool: string): SubnetStats {
+      return JSON.parse(call('poolStats', () => b.ipamPoolStats(h, subnet, pool))) as SubnetStats;
+    },
+    restore(records: AddressRecord[]): RestoreResult {
+      if (!Array.isArray(records)) throw typeError('restore', 'records', 'an array');
+      const { lengths, text } = packRecords(records);
+      const raw = JSON.parse(call('restore', () => b.ipamRestore(h, lengths, text))) as { restored: number; conflicts: RawConflict[] };
+      const conflicts: RestoreConflict[] = raw.conflicts.map((c) => {
+        const out: RestoreConflict = { record: records[c.index]!, code: c.code, message: c.error.message };
+        if (c.error.heldBy !== undefined) out.heldBy = c.error.heldBy;
+        return out;
+      });
+      return { restored: raw.restored, conflicts };
+    },
+    /** Rust-side accounting of the heap this IPAM holds (benchmarks). */
+    nativeMemory(): { heapBytes: number; nics: number } {
+      const [heapBytes, nics] = call('nativeMemory', () => b.ipamMemory(h));
+      return { heapBytes: heapBytes!, nics: nics! };
+    },
+  };
+  return backend;
+}
+
