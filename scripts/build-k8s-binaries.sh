@@ -12,21 +12,38 @@ CACHE_ROOT="${OVNKIT_CACHE_DIR:-$HOME/.cache/ovnkit}"
 BIN="$CACHE_ROOT/bin-k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
 WORK="$CACHE_ROOT/build-work"
 LOGS="$CACHE_ROOT/build-logs"
-mkdir -p "$BIN" "$WORK" "$LOGS"
 
 say() { printf '[build-k8s] %s\n' "$*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
 
+# Answered before anything is created: callers use it only to locate the cache.
 if [[ "${1:-}" == "--print-bin-dir" ]]; then echo "$BIN"; exit 0; fi
+[[ $# -eq 0 ]] || fail "unknown argument $1 (usage: $0 [--print-bin-dir])"
+
+all=(etcd etcdctl kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
+complete() {
+  missing=()
+  for b in "${all[@]}"; do [[ -x "$BIN/$b" ]] || missing+=("$b"); done
+  [[ -s "$BIN/kwok-stages.yaml" ]] || missing+=(kwok-stages.yaml)
+  [[ ${#missing[@]} -eq 0 ]]
+}
+if complete; then say "all binaries cached in $BIN"; exit 0; fi
+
+mkdir -p "$BIN" "$WORK" "$LOGS"
+# One build at a time per cache: two concurrent builds (e.g. two test runs on a fresh clone)
+# would race on the same output files and double the 20-minute cost on 2 cores.
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE_ROOT/build.lock"
+  if ! flock -n 9; then
+    say "another build holds $CACHE_ROOT/build.lock; waiting for it to finish"
+    flock 9
+    if complete; then say "all binaries ready in $BIN (built by the other run)"; exit 0; fi
+  fi
+fi
 
 command -v go >/dev/null || fail "Go is not installed (need go >= 1.26 on PATH)"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export GOTOOLCHAIN=local
-
-all=(etcd etcdctl kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
-missing=()
-for b in "${all[@]}"; do [[ -x "$BIN/$b" ]] || missing+=("$b"); done
-if [[ ${#missing[@]} -eq 0 ]]; then say "all binaries cached in $BIN"; exit 0; fi
 say "building ${missing[*]} into $BIN (cold build takes ~20 min on 2 cores; logs in $LOGS)"
 
 # Runs one step with a heartbeat so nobody stares at a silent terminal.
@@ -36,10 +53,14 @@ run_step() {
   local start; start=$(date +%s)
   say "step $name: started ($(uptime | sed 's/.*load average: /load /'))"
   ( "$@" ) >"$log" 2>&1 &
-  local pid=$!
+  local pid=$! ticks=0
+  # Poll every second (so a step's time is exact and a failure shows at once); heartbeat every 30 s.
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 30
-    kill -0 "$pid" 2>/dev/null && say "step $name: still running, $(( $(date +%s) - start ))s elapsed"
+    sleep 1
+    ticks=$((ticks + 1))
+    if (( ticks % 30 == 0 )) && kill -0 "$pid" 2>/dev/null; then
+      say "step $name: still running, $(( $(date +%s) - start ))s elapsed"
+    fi
   done
   if ! wait "$pid"; then
     tail -n 20 "$log" >&2 || true
