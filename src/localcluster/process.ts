@@ -3,7 +3,7 @@
 // outlives this Node process, and each writes a pid file so a later run can clean up after a
 // run that crashed before it could.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ExitStatus {
@@ -198,8 +198,9 @@ export async function waitFor<T>(
 }
 
 /**
- * Kills processes left by a crashed earlier run: every `*.pid` file in the directories under
- * `root` whose name starts with `prefix`, when the pid still runs one of `commands`.
+ * Cleans up after crashed earlier runs: for each directory under `root` whose name starts with
+ * `prefix` and whose owner (see markOwned) is no longer running, kills every pid named by a
+ * `*.pid` file in it that still runs one of `commands`, then removes the directory.
  * Returns the pids it killed.
  */
 export function killLeftovers(root: string, prefix: string, commands: string[]): number[] {
@@ -227,6 +228,8 @@ export function killLeftovers(root: string, prefix: string, commands: string[]):
         // gone meanwhile
       }
     }
+    // Only directories we marked are ours to delete; unmarked ones may belong to anything.
+    if (existsSync(join(root, entry, OWNER_FILE))) rmSync(join(root, entry), { recursive: true, force: true });
   }
   return killed;
 }

@@ -94,6 +94,7 @@ describe('startNbServer', () => {
     const killed = killLeftoverServers();
     expect(killed).toContain(crashed.serverPid);
     await waitFor(() => !alive(crashed.serverPid), { timeoutMs: 5000, what: 'orphaned server' });
+    expect(existsSync(crashed.dir)).toBe(false);
     // A live owner's servers are left alone.
     const mine = await startNbServer();
     expect(killLeftoverServers()).not.toContain(mine.pid);

@@ -1,7 +1,7 @@
 // Test-only peers and helpers around the real ovsdb-server: TLS material made by openssl, a
 // pass-through proxy that can inject garbage into the server's stream, and a log capture.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,7 +108,10 @@ export async function startGarbageProxy(targetPath: string): Promise<GarbageProx
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of clients) c.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
       }),
   };
 }
@@ -130,7 +133,10 @@ export async function startGarbagePeer(bytes: string): Promise<{ remote: string;
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
       }),
   };
 }
