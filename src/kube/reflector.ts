@@ -364,7 +364,7 @@ export class Reflector {
         },
         controller.signal,
       );
-      this.log.debug({ resource: this.name, resourceVersion: fromResourceVersion, timeoutSeconds }, 'watch opened');
+      this.log.debug?.({ resource: this.name, resourceVersion: fromResourceVersion, timeoutSeconds }, 'watch opened');
       this.emit({ type: 'watch-opened', resourceVersion: fromResourceVersion });
       for await (const line of stream) {
         arm();

@@ -72,8 +72,9 @@ export function objectKey(obj: KubeObject): string {
   return ns ? `${ns}/${obj.metadata.name}` : obj.metadata.name;
 }
 
+/** pino-compatible; debug is optional so the plain console logger in client.ts fits too. */
 export interface KubeLogger {
-  debug(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
