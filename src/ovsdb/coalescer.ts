@@ -14,7 +14,7 @@
 // Transport failures (timeout, lost connection) are not retried: the outcome is unknown, so
 // every member of that transaction gets the error.
 import { OvsdbError } from './errors.ts';
-import type { Atom, Condition, Mutation, Operation, OperationResult, Row, Value } from './protocol.ts';
+import type { Atom, Condition, MutateOp, Mutation, Operation, OperationResult, Row, Value } from './protocol.ts';
 
 export type TransactFn = (ops: Operation[]) => Promise<OperationResult[]>;
 
@@ -55,6 +55,8 @@ export class CoalescerError extends Error {
 
 interface Member {
   ops: Operation[];
+  /** set-insert mutations that may run at the end of the transaction, fused with other members' */
+  tail: MutateOp[];
   resolve: (results: OperationResult[]) => void;
   reject: (err: unknown) => void;
   /** uuid-names this member declares (for clash detection); empty for most members */
@@ -86,21 +88,36 @@ export class TransactionCoalescer {
     this.classify = opts.classifyError ?? defaultClassify;
   }
 
-  /** Queues `ops` as one transaction of the caller; resolves to the results of exactly those ops. */
-  submit(ops: Operation[]): Promise<OperationResult[]> {
+  /**
+   * Queues `ops` as one transaction of the caller; resolves to the results of exactly those ops
+   * (followed by one result per `tail` op).
+   *
+   * `tail`: mutations that insert into a set column (e.g. a new port into Logical_Switch.ports),
+   * which the caller allows to run after everything else in the transaction. The tails of all
+   * members that target the same row and column are fused into one mutate: the server copies a
+   * switch's port set once per mutate, so 200 ports joining one switch cost one copy, not 200.
+   */
+  submit(ops: Operation[], tail: MutateOp[] = []): Promise<OperationResult[]> {
     if (this.closed) return Promise.reject(new CoalescerError('COALESCER_CLOSED', 'transaction submitted after the coalescer was closed'));
-    if (ops.length === 0) return Promise.resolve([]);
+    for (const t of tail) {
+      const m = t.mutations;
+      if (t.op !== 'mutate' || m.length !== 1 || m[0]![1] !== 'insert' || (Array.isArray(m[0]![2]) && m[0]![2][0] === 'map')) {
+        return Promise.reject(new CoalescerError('COALESCER_BAD_TAIL', `a tail op must be a mutate with one set "insert" mutation (got ${JSON.stringify(t)})`));
+      }
+    }
+    const size = ops.length + tail.length;
+    if (size === 0) return Promise.resolve([]);
     this.stats.members++;
     return new Promise((resolve, reject) => {
-      const member: Member = { ops, resolve, reject, names: declaredNames(ops) };
-      if (mustRunAlone(ops) || ops.length >= this.maxOps) {
+      const member: Member = { ops, tail, resolve, reject, names: declaredNames(ops) };
+      if (mustRunAlone(ops) || size >= this.maxOps) {
         this.sealed.push([member]);
         this.pump();
         return;
       }
-      if (this.pendingOps + ops.length > this.maxOps) this.seal();
+      if (this.pendingOps + size > this.maxOps) this.seal();
       this.pending.push(member);
-      this.pendingOps += ops.length;
+      this.pendingOps += size;
       if (this.pendingOps >= this.maxOps) this.seal();
       this.pump();
       if (this.pending.length > 0) this.schedule();
@@ -170,7 +187,7 @@ export class TransactionCoalescer {
 
   private async execute(batch: Member[]): Promise<void> {
     if (batch.length === 0) return;
-    const { ops, offsets } = merge(batch);
+    const { ops, offsets, tails } = merge(batch);
     this.stats.transactions++;
     this.stats.operations += ops.length;
     if (batch.length > this.stats.largestBatchMembers) this.stats.largestBatchMembers = batch.length;
@@ -181,7 +198,11 @@ export class TransactionCoalescer {
       await this.onFailure(batch, offsets, ops.length, err);
       return;
     }
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results.slice(offsets[i], offsets[i + 1]));
+    for (let i = 0; i < batch.length; i++) {
+      const own = results.slice(offsets[i], offsets[i + 1]);
+      for (const j of tails[i]!) own.push(results[j] ?? null);
+      batch[i]!.resolve(own);
+    }
   }
 
   private async onFailure(batch: Member[], offsets: number[], opCount: number, err: unknown): Promise<void> {
@@ -195,7 +216,7 @@ export class TransactionCoalescer {
       return;
     }
     this.stats.retriedBatches++;
-    if (opIndex !== undefined && opIndex >= 0 && opIndex < opCount) {
+    if (opIndex !== undefined && opIndex >= 0 && opIndex < offsets[offsets.length - 1]!) {
       const blamed = memberAt(offsets, opIndex);
       // The blamed member ran after the ones before it, exactly as it would have standalone
       // right after them, so its error stands; the rest go again without it.
@@ -267,18 +288,42 @@ function declaredNames(ops: Operation[]): string[] {
   return names ?? [];
 }
 
-function merge(batch: Member[]): { ops: Operation[]; offsets: number[] } {
+function merge(batch: Member[]): { ops: Operation[]; offsets: number[]; tails: number[][] } {
   const offsets: number[] = [0];
   const ops: Operation[] = [];
   const used = new Set<string>();
+  const fused = new Map<string, { op: MutateOp; atoms: Atom[] }>();
+  const memberTailKeys: string[][] = [];
   for (const m of batch) {
     let memberOps = m.ops;
-    if (m.names.some((n) => used.has(n))) memberOps = renameNamedUuids(m.ops, `c${++renameSeq}_`);
+    let tail = m.tail;
+    if (m.names.some((n) => used.has(n))) {
+      const prefix = `c${++renameSeq}_`;
+      memberOps = renameNamedUuids(m.ops, prefix);
+      if (tail.length > 0) tail = renameNamedUuids(tail, prefix) as MutateOp[];
+    }
     for (const n of declaredNamesOf(memberOps, m)) used.add(n);
     for (const op of memberOps) ops.push(op);
     offsets.push(ops.length);
+    const keys: string[] = [];
+    for (const t of tail) {
+      const [column, , value] = t.mutations[0]!;
+      const key = `${t.table}\u0000${column}\u0000${JSON.stringify(t.where)}`;
+      let f = fused.get(key);
+      if (!f) fused.set(key, (f = { op: t, atoms: [] }));
+      if (Array.isArray(value) && value[0] === 'set') for (const a of value[1] as Atom[]) f.atoms.push(a);
+      else f.atoms.push(value as Atom);
+      keys.push(key);
+    }
+    memberTailKeys.push(keys);
   }
-  return { ops, offsets };
+  const indexOfKey = new Map<string, number>();
+  for (const [key, f] of fused) {
+    const [column] = f.op.mutations[0]!;
+    indexOfKey.set(key, ops.length);
+    ops.push({ op: 'mutate', table: f.op.table, where: f.op.where, mutations: [[column, 'insert', ['set', f.atoms]]] });
+  }
+  return { ops, offsets, tails: memberTailKeys.map((keys) => keys.map((k) => indexOfKey.get(k)!)) };
 }
 
 function declaredNamesOf(ops: Operation[], m: Member): string[] {

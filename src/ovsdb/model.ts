@@ -360,17 +360,35 @@ export function applyColumnDiff(shape: ColumnShape, current: DecodedValue, diff:
 }
 
 function toggle(current: PlainAtom[], diff: PlainAtom[]): PlainAtom[] {
-  if (diff.length === 0) return current;
-  const remove = new Set<PlainAtom>();
-  const present = new Set(current);
-  const add: PlainAtom[] = [];
-  for (const d of diff) {
-    if (present.has(d)) remove.add(d);
-    else add.push(d);
+  return toggleDelta(current, diff).next;
+}
+
+/**
+ * Applies a set diff (symmetric difference) and reports what it added and removed. A copy is
+ * made (rows handed out stay unchanged); membership uses indexOf for small diffs, so a one-port
+ * change to a switch with 10k ports does not build a 10k-entry Set.
+ */
+export function toggleDelta(current: readonly PlainAtom[], diff: readonly PlainAtom[]): { next: PlainAtom[]; added: PlainAtom[]; removed: PlainAtom[] } {
+  if (diff.length === 0) return { next: current.slice(), added: [], removed: [] };
+  const added: PlainAtom[] = [];
+  const removed: PlainAtom[] = [];
+  if (diff.length <= 16) {
+    for (const d of diff) (current.includes(d) ? removed : added).push(d);
+  } else {
+    const present = new Set(current);
+    for (const d of diff) (present.has(d) ? removed : added).push(d);
   }
-  const out = remove.size === 0 ? current.slice() : current.filter((x) => !remove.has(x));
-  for (const a of add) out.push(a);
-  return out;
+  let next: PlainAtom[];
+  if (removed.length === 0) next = current.slice();
+  else if (removed.length === 1) {
+    next = current.slice();
+    next.splice(next.indexOf(removed[0]!), 1);
+  } else {
+    const gone = new Set(removed);
+    next = current.filter((x) => !gone.has(x));
+  }
+  for (const a of added) next.push(a);
+  return { next, added, removed };
 }
 
 // ---------------------------------------------------------------------------------------------

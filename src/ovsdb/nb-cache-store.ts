@@ -7,8 +7,11 @@ import {
   ModelError,
   type NbRowTypes,
   type TableShapes,
+  type PlainAtom,
   applyColumnDiff,
   decodeRow,
+  setElements,
+  toggleDelta,
 } from './model.ts';
 import type { Row, RowUpdate2, TableUpdates2 } from './protocol.ts';
 
@@ -55,7 +58,7 @@ export class CacheStore {
   private readonly tables = new Map<string, Map<string, DecodedRow>>();
   private readonly nameIndex = new Map<string, Map<string, Set<string>>>();
   private readonly extIdIndex = new Map<string, Map<string, Map<string, Set<string>>>>();
-  private readonly parentIndex = new Map<string, Map<string, ParentRef[]>>();
+  private readonly parentIndex = new Map<string, ParentRef[]>();
   private readonly externalIdKeys: readonly string[];
   private readonly parentColumns: Map<string, string[]>;
 
@@ -147,13 +150,29 @@ export class CacheStore {
       const old = store.get(uuid);
       if (!old) throw new ModelError('CACHE_MODIFY_UNKNOWN_ROW', `modify of ${table} row ${uuid} that the cache does not hold`, table);
       const row: DecodedRow = { ...old };
+      const parentCols = this.parentColumns.get(table);
       for (const [col, diff] of Object.entries(update.modify)) {
         const shape = shapes.get(col);
         if (!shape) continue;
-        row[col] = applyColumnDiff(shape, old[col], diff, table, col);
+        if (shape.kind === 'set' && parentCols?.includes(col)) {
+          // reference columns: update the parent index by the delta only (switches hold many ports)
+          const { next, added, removed } = toggleDelta(old[col] as PlainAtom[], setElements(diff));
+          row[col] = next;
+          for (const child of removed) this.unlinkParent(String(child), table, col, uuid);
+          for (const child of added) this.linkParent(String(child), { table, column: col, uuid });
+        } else {
+          row[col] = applyColumnDiff(shape, old[col], diff, table, col);
+        }
       }
-      this.remove(table, store, old);
-      this.add(table, store, row);
+      store.set(uuid, row);
+      if (row.name !== old.name) {
+        if (typeof old.name === 'string') removeFrom(this.nameIndex.get(table)!, old.name, uuid);
+        if (typeof row.name === 'string') addTo(this.nameIndex.get(table)!, row.name, uuid);
+      }
+      if (row.external_ids !== old.external_ids) {
+        this.indexExternalIds(table, old, false);
+        this.indexExternalIds(table, row, true);
+      }
       return { table, uuid, kind: 'update', row, old };
     }
     const wire = wireRowOf(update);
@@ -167,52 +186,47 @@ export class CacheStore {
 
   private add(table: string, store: Map<string, DecodedRow>, row: DecodedRow): void {
     store.set(row._uuid, row);
-    const name = row.name;
-    if (typeof name === 'string') addTo(this.nameIndex.get(table)!, name, row._uuid);
-    const ext = row.external_ids as Record<string, string> | undefined;
-    if (ext) {
-      const byKey = this.extIdIndex.get(table)!;
-      for (const key of this.externalIdKeys) {
-        const v = ext[key];
-        if (v !== undefined) addTo(byKey.get(key)!, v, row._uuid);
-      }
-    }
+    if (typeof row.name === 'string') addTo(this.nameIndex.get(table)!, row.name, row._uuid);
+    this.indexExternalIds(table, row, true);
     for (const column of this.parentColumns.get(table) ?? []) {
-      for (const child of (row[column] as string[] | undefined) ?? []) {
-        let perChild = this.parentIndex.get(child);
-        if (!perChild) this.parentIndex.set(child, (perChild = new Map()));
-        const key = `${table}\u0000${column}`;
-        const refs = perChild.get(key) ?? [];
-        refs.push({ table, column, uuid: row._uuid });
-        perChild.set(key, refs);
-      }
+      for (const child of (row[column] as string[] | undefined) ?? []) this.linkParent(child, { table, column, uuid: row._uuid });
     }
   }
 
   private remove(table: string, store: Map<string, DecodedRow>, row: DecodedRow): void {
     store.delete(row._uuid);
-    const name = row.name;
-    if (typeof name === 'string') removeFrom(this.nameIndex.get(table)!, name, row._uuid);
-    const ext = row.external_ids as Record<string, string> | undefined;
-    if (ext) {
-      const byKey = this.extIdIndex.get(table)!;
-      for (const key of this.externalIdKeys) {
-        const v = ext[key];
-        if (v !== undefined) removeFrom(byKey.get(key)!, v, row._uuid);
-      }
-    }
+    if (typeof row.name === 'string') removeFrom(this.nameIndex.get(table)!, row.name, row._uuid);
+    this.indexExternalIds(table, row, false);
     for (const column of this.parentColumns.get(table) ?? []) {
-      const key = `${table}\u0000${column}`;
-      for (const child of (row[column] as string[] | undefined) ?? []) {
-        const perChild = this.parentIndex.get(child);
-        const refs = perChild?.get(key);
-        if (!perChild || !refs) continue;
-        const kept = refs.filter((r) => r.uuid !== row._uuid);
-        if (kept.length > 0) perChild.set(key, kept);
-        else perChild.delete(key);
-        if (perChild.size === 0) this.parentIndex.delete(child);
-      }
+      for (const child of (row[column] as string[] | undefined) ?? []) this.unlinkParent(child, table, column, row._uuid);
     }
+  }
+
+  private indexExternalIds(table: string, row: DecodedRow, present: boolean): void {
+    const ext = row.external_ids as Record<string, string> | undefined;
+    if (!ext) return;
+    const byKey = this.extIdIndex.get(table)!;
+    for (const key of this.externalIdKeys) {
+      const v = ext[key];
+      if (v === undefined) continue;
+      if (present) addTo(byKey.get(key)!, v, row._uuid);
+      else removeFrom(byKey.get(key)!, v, row._uuid);
+    }
+  }
+
+  private linkParent(child: string, ref: ParentRef): void {
+    const refs = this.parentIndex.get(child);
+    if (refs) refs.push(ref);
+    else this.parentIndex.set(child, [ref]);
+  }
+
+  private unlinkParent(child: string, table: string, column: string, parent: string): void {
+    const refs = this.parentIndex.get(child);
+    if (!refs) return;
+    const i = refs.findIndex((r) => r.uuid === parent && r.column === column && r.table === table);
+    if (i < 0) return;
+    if (refs.length === 1) this.parentIndex.delete(child);
+    else refs.splice(i, 1);
   }
 
   // ------------------------------------------------------------------ queries
@@ -257,13 +271,9 @@ export class CacheStore {
 
   /** Rows referencing `childUuid` in a followed column, optionally only from one table/column. */
   parentsOf(childUuid: string, table?: string, column?: string): ParentRef[] {
-    const perChild = this.parentIndex.get(childUuid);
-    if (!perChild) return [];
-    const out: ParentRef[] = [];
-    for (const refs of perChild.values()) {
-      for (const r of refs) if ((table === undefined || r.table === table) && (column === undefined || r.column === column)) out.push(r);
-    }
-    return out;
+    const refs = this.parentIndex.get(childUuid);
+    if (!refs) return [];
+    return refs.filter((r) => (table === undefined || r.table === table) && (column === undefined || r.column === column)).map((r) => ({ ...r }));
   }
 }
 

@@ -55,7 +55,7 @@ import {
   waitUnchanged,
   withVendor,
 } from './nb-ops.ts';
-import type { Operation, OperationResult, Row } from './protocol.ts';
+import type { MutateOp, Operation, OperationResult, Row } from './protocol.ts';
 
 export { podPortName, routerPatchNames, KUBE_OVN_VENDOR, DEFAULT_CLUSTER_ROUTER } from './nb-ops.ts';
 export { NbInputError } from './nb-net.ts';
@@ -167,6 +167,8 @@ export interface NbClientOptions {
 
 interface Plan<R> {
   ops: Operation[];
+  /** set-insert mutations that may run last and be fused with other callers' (see coalescer) */
+  tail?: MutateOp[];
   /** Turns the transaction's results into the outcome (may throw). */
   finish: (results: OperationResult[]) => R;
 }
@@ -220,10 +222,10 @@ export class NbClient {
     if (this.ownsClient) await this.client.close();
   }
 
-  /** One transaction, through the coalescer when enabled. */
-  transact(ops: Operation[]): Promise<OperationResult[]> {
-    if (this.coalescer) return this.coalescer.submit(ops);
-    return this.client.transact(this.database, ops, { timeoutMs: this.timeoutMs });
+  /** One transaction, through the coalescer when enabled; results of `ops` then of `tail`. */
+  transact(ops: Operation[], tail: MutateOp[] = []): Promise<OperationResult[]> {
+    if (this.coalescer) return this.coalescer.submit(ops, tail);
+    return this.client.transact(this.database, tail.length === 0 ? ops : [...ops, ...tail], { timeoutMs: this.timeoutMs });
   }
 
   // ------------------------------------------------------------------ cluster router
@@ -381,21 +383,27 @@ export class NbClient {
         const ref = namedUuid();
         const ops: Operation[] = holders.map((h) => setMutateOp('Logical_Switch', byUuid(h), 'ports', 'delete', [uuidAtom(existing._uuid)]));
         const at = ops.length;
-        ops.push(
-          waitPresent('Logical_Switch', byUuid(ls._uuid)),
-          insertOp('Logical_Switch_Port', this.guardRow('Logical_Switch_Port', podPortRow(name, want)), ref),
-          setMutateOp('Logical_Switch', byUuid(ls._uuid), 'ports', 'insert', [namedUuidAtom(ref)]),
-        );
-        return { ops, finish: (r) => ({ outcome: 'moved', name, uuid: insertedUuid(r, at + 1) }) };
+        ops.push(insertOp('Logical_Switch_Port', this.guardRow('Logical_Switch_Port', podPortRow(name, want)), ref));
+        return {
+          ops,
+          tail: [setMutateOp('Logical_Switch', byUuid(ls._uuid), 'ports', 'insert', [namedUuidAtom(ref)])],
+          finish: (r) => {
+            expectAttached(r, at + 1, stage, podKey, spec.subnet);
+            return { outcome: 'moved', name, uuid: insertedUuid(r, at) };
+          },
+        };
       }
+      // The switch is not guarded with a wait (that costs the server more than the insert): if it
+      // vanished meanwhile, the mutate matches nothing, the unreferenced port is garbage-collected
+      // at commit, and the zero count tells us.
       const ref = namedUuid();
       return {
-        ops: [
-          waitPresent('Logical_Switch', byUuid(ls._uuid)),
-          insertOp('Logical_Switch_Port', this.guardRow('Logical_Switch_Port', podPortRow(name, want)), ref),
-          setMutateOp('Logical_Switch', byUuid(ls._uuid), 'ports', 'insert', [namedUuidAtom(ref)]),
-        ],
-        finish: (r) => ({ outcome: 'created', name, uuid: insertedUuid(r, 1) }),
+        ops: [insertOp('Logical_Switch_Port', this.guardRow('Logical_Switch_Port', podPortRow(name, want)), ref)],
+        tail: [setMutateOp('Logical_Switch', byUuid(ls._uuid), 'ports', 'insert', [namedUuidAtom(ref)])],
+        finish: (r) => {
+          expectAttached(r, 1, stage, podKey, spec.subnet);
+          return { outcome: 'created', name, uuid: insertedUuid(r, 0) };
+        },
       };
     });
   }
@@ -599,7 +607,7 @@ export class NbClient {
       if ('done' in p) return p.done;
       let results: OperationResult[];
       try {
-        results = await this.transact(p.ops);
+        results = await this.transact(p.ops, p.tail);
       } catch (err) {
         lastErr = err;
         if (err instanceof OvsdbError && REPLAN_CODES.has(err.code) && attempt + 1 < this.attempts) {
@@ -660,6 +668,11 @@ function insertedUuid(results: OperationResult[], index: number): string {
 function expectCount(results: OperationResult[], index: number, stage: string, object: string, message: string): void {
   const r = results[index] as { count?: number } | null | undefined;
   if (r?.count === 0) throw new NbError('NB_CONFLICT', stage, object, message);
+}
+
+function expectAttached(results: OperationResult[], index: number, stage: string, object: string, subnet: string): void {
+  const r = results[index] as { count?: number } | null | undefined;
+  if (r?.count === 0) throw new NbError('NB_SWITCH_NOT_FOUND', stage, object, `logical switch ${subnet} vanished; the port was not kept`);
 }
 
 function errText(err: unknown): string {

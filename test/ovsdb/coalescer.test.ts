@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { TransactionCoalescer, renameNamedUuids } from '../../src/ovsdb/coalescer.ts';
 import { OvsdbError } from '../../src/ovsdb/errors.ts';
-import type { Operation, OperationResult } from '../../src/ovsdb/protocol.ts';
+import type { MutateOp, Operation, OperationResult } from '../../src/ovsdb/protocol.ts';
 
 const insert = (name: string, uuidName?: string): Operation => ({
   op: 'insert',
@@ -84,6 +84,30 @@ describe('TransactionCoalescer', () => {
     });
     const res = await Promise.allSettled([t.submit([insert('a')]), t.submit([insert('b')])]);
     expect(res.map((x) => (x as PromiseRejectedResult).reason)).toEqual([lost, lost]);
+  });
+
+  it('fuses tail set-inserts on the same row and column into one mutate, and gives each member its result', async () => {
+    const batches: Operation[][] = [];
+    const c = new TransactionCoalescer(async (ops) => {
+      batches.push(ops);
+      return ops.map((op) => (op.op === 'mutate' ? { count: 1 } : { uuid: ['uuid', 'x'] as ['uuid', string] }));
+    });
+    const tail = (sw: string, ref: string): MutateOp => ({ op: 'mutate', table: 'Logical_Switch', where: [['name', '==', sw]], mutations: [['ports', 'insert', ['set', [['named-uuid', ref]]]]] });
+    const out = await Promise.all([
+      c.submit([insert('a', 'ra')], [tail('s1', 'ra')]),
+      c.submit([insert('b', 'rb')], [tail('s1', 'rb')]),
+      c.submit([insert('c', 'ra')], [tail('s2', 'ra')]),
+    ]);
+    const sent = batches[0]!;
+    expect(sent.map((o) => o.op)).toEqual(['insert', 'insert', 'insert', 'mutate', 'mutate']);
+    const s1 = sent[3] as MutateOp;
+    expect(s1.mutations[0]![2]).toEqual(['set', [['named-uuid', 'ra'], ['named-uuid', 'rb']]]);
+    // the third member's clashing name was renamed in its tail too
+    const renamed = (sent[2] as { 'uuid-name': string })['uuid-name'];
+    expect((sent[4] as MutateOp).mutations[0]![2]).toEqual(['set', [['named-uuid', renamed]]]);
+    expect(out.map((r) => r.length)).toEqual([2, 2, 2]);
+    expect(out[0]![1]).toEqual({ count: 1 });
+    await expect(c.submit([], [{ op: 'mutate', table: 'T', where: [], mutations: [['x', '+=', 1]] }])).rejects.toMatchObject({ code: 'COALESCER_BAD_TAIL' });
   });
 
   it('renameNamedUuids leaves ops without named uuids equal', () => {

@@ -216,6 +216,26 @@ describe('pod ports', () => {
   });
 });
 
+describe('coalesced pod ports', () => {
+  it('creates 300 ports from concurrent callers in a few transactions, one switch mutate per transaction', async () => {
+    await nb.ensureLogicalSwitch({ name: 'bulk', cidr: '10.40.0.0/16', gateway: '10.40.0.1' });
+    const before = { ...nb.coalescer!.stats };
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        nb.createOrUpdatePodPort({ pod: `bulk-${i}`, namespace: 'load', subnet: 'bulk', mac: `0a:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, ips: [`10.40.1.${i % 250}`] }),
+      ),
+    );
+    expect(results.every((r) => r.outcome === 'created')).toBe(true);
+    const txns = nb.coalescer!.stats.transactions - before.transactions;
+    const ops = nb.coalescer!.stats.operations - before.operations;
+    expect(txns).toBeLessThan(30);
+    expect(ops).toBe(300 + txns); // 300 inserts plus one fused Logical_Switch.ports mutate per transaction
+    const listed = (await nbctl(db, 'lsp-list', 'bulk')).split('\n').filter((l) => l.includes('.load)'));
+    expect(listed).toHaveLength(300);
+    expect(await nbGet(db, 'Logical_Switch_Port', 'bulk-299.load', '_uuid')).toBe(results[299]!.uuid);
+  });
+});
+
 describe('router policies', () => {
   const ext = { vendor: 'kube-ovn', subnet: 'ovn-default' };
 

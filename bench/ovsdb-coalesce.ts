@@ -1,0 +1,100 @@
+// LSP creations per second through NbClient.createOrUpdatePodPort against Debian's real
+// ovsdb-server: sequential awaits (no coalescing), concurrent callers without coalescing
+// (pipelined), and concurrent callers through the coalescer. Standalone and single-node RAFT,
+// each scenario on a fresh server, interleaved runs, median reported, ratios side by side.
+// Usage: node bench/ovsdb-coalesce.ts [lspPerRun=5000] [runs=3] [callers=256]
+import { cpus, loadavg } from 'node:os';
+import { startNbCluster, startNbServer } from '../src/localcluster/nb-server.ts';
+import { NbClient } from '../src/ovsdb/nb-client.ts';
+
+const N = Number(process.argv[2] ?? 5000);
+const RUNS = Number(process.argv[3] ?? 3);
+const CALLERS = Number(process.argv[4] ?? 256);
+
+type Mode = 'standalone' | 'raft-1';
+type Way = 'sequential' | 'pipelined' | 'coalesced';
+
+interface Sample {
+  lspPerSec: number;
+  transactions: number;
+}
+
+async function startDb(mode: Mode): Promise<{ remote: string; stop: () => Promise<void> }> {
+  if (mode === 'standalone') {
+    const s = await startNbServer({ tcp: false });
+    return { remote: s.remote, stop: () => s.stop() };
+  }
+  const c = await startNbCluster(1, { tcp: false });
+  return { remote: c.remote, stop: () => c.stop() };
+}
+
+function mac(i: number): string {
+  const hex = i.toString(16).padStart(6, '0');
+  return `0a:00:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
+}
+function ip(i: number): string {
+  return `10.16.${(i >> 8) & 255}.${(i & 255) + 0}`;
+}
+
+async function once(mode: Mode, way: Way): Promise<Sample> {
+  const db = await startDb(mode);
+  const nb = await NbClient.connect(db.remote, { coalesce: way === 'coalesced' });
+  try {
+    await nb.ensureClusterRouter();
+    await nb.ensureLogicalSwitch({ name: 'ovn-default', cidr: '10.16.0.0/16', gateway: '10.16.0.1' });
+    const spec = (i: number) => ({ pod: `pod-${i}`, namespace: 'bench', subnet: 'ovn-default', mac: mac(i + 16), ips: [ip(i + 16)] });
+    const t0 = performance.now();
+    if (way === 'sequential') {
+      for (let i = 0; i < N; i++) await nb.createOrUpdatePodPort(spec(i));
+    } else {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CALLERS }, async () => {
+          while (next < N) await nb.createOrUpdatePodPort(spec(next++));
+        }),
+      );
+    }
+    const secs = (performance.now() - t0) / 1000;
+    const made = nb.cache.byName('Logical_Switch', 'ovn-default')[0]?.ports.length ?? 0;
+    if (made !== N + 1) throw new Error(`${mode}/${way}: expected ${N + 1} ports on ovn-default, cache shows ${made}`);
+    return { lspPerSec: N / secs, transactions: nb.coalescer?.stats.transactions ?? N };
+  } finally {
+    await nb.close();
+    await db.stop();
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; node ${process.version}`);
+console.log(`loadavg at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`${N} LSPs per run (insert + LS.ports mutate + existence guard), ${RUNS} runs per cell, ${CALLERS} concurrent callers for pipelined/coalesced`);
+
+const modes: Mode[] = ['standalone', 'raft-1'];
+const ways: Way[] = ['sequential', 'pipelined', 'coalesced'];
+const samples = new Map<string, Sample[]>();
+for (let r = 0; r < RUNS; r++) {
+  for (const mode of modes) {
+    for (const way of ways) {
+      const s = await once(mode, way);
+      const key = `${mode}/${way}`;
+      samples.set(key, [...(samples.get(key) ?? []), s]);
+      process.stderr.write(`run ${r + 1}/${RUNS} ${key}: ${Math.round(s.lspPerSec)} LSP/s (${s.transactions} transactions)\n`);
+    }
+  }
+}
+
+console.log('\n| server | sequential LSP/s | pipelined LSP/s | coalesced LSP/s | coalesced ÷ sequential | txns per 1000 LSP (coalesced) |');
+console.log('|---|---|---|---|---|---|');
+for (const mode of modes) {
+  const m = (way: Way) => median((samples.get(`${mode}/${way}`) ?? []).map((s) => s.lspPerSec));
+  const tx = median((samples.get(`${mode}/coalesced`) ?? []).map((s) => s.transactions));
+  console.log(
+    `| ${mode} | ${Math.round(m('sequential'))} | ${Math.round(m('pipelined'))} | ${Math.round(m('coalesced'))} | ${(m('coalesced') / m('sequential')).toFixed(1)}× | ${((tx / N) * 1000).toFixed(1)} |`,
+  );
+}
+console.log(`\nloadavg at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
