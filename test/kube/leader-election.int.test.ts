@@ -247,7 +247,6 @@ describe('LeaderElector on a real coordination.k8s.io/v1 Lease', () => {
     let healthy = true;
     const a = candidate('a', 'health', LONG, { healthCheck: () => healthy });
     await until('a leads', () => a.elector.isLeader());
-    let aSignal: AbortSignal | undefined;
     const b = candidate('b', 'health', LONG, { healthCheck: async () => true });
     await until('b sees a', () => b.newLeaders.includes('a'));
     const watcher = overlapWatcher(() => a.elector.isLeader(), () => b.elector.isLeader());
@@ -260,8 +259,8 @@ describe('LeaderElector on a real coordination.k8s.io/v1 Lease', () => {
     expect(a.stopped[0]! - sickAt).toBeLessThanOrEqual(LONG.retryPeriodMs + 500);
     expect(bLeadsAt - sickAt).toBeLessThan(LONG.retryPeriodMs + maxRetryGap(LONG) + SLACK_MS); // ≪ 10 s
     expect(watcher.result().overlaps).toBe(0);
+    console.log(`health: a stepped down ${(a.stopped[0]! - sickAt).toFixed(0)} ms after turning unhealthy, b led ${(bLeadsAt - sickAt).toFixed(0)} ms after it`);
     await a.done;
-    void aSignal;
     await b.elector.stop();
   });
 
