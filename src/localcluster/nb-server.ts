@@ -69,6 +69,59 @@ export interface NbServer {
 }
 
 let leftoversChecked = false;
+let installing: Promise<void> | undefined;
+
+const OVN_BINARIES = ['ovsdb-server', 'ovsdb-tool', 'ovn-northd', 'ovn-appctl'];
+
+function missingBinaries(): string[] {
+  return OVN_BINARIES.filter((b) => {
+    try {
+      resolveBinary(b, INSTALL_HINT);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/**
+ * Makes sure Debian's ovn-central is installed: installs it with apt-get when a binary is missing
+ * and we are root (about 10 s), unless OVNKIT_NO_INSTALL=1. Otherwise throws BinaryNotFound
+ * naming the missing binaries and the package.
+ */
+export function ensureOvnInstalled(): Promise<void> {
+  const missing = missingBinaries();
+  if (missing.length === 0) return Promise.resolve();
+  installing ??= (async () => {
+    const canInstall = process.env.OVNKIT_NO_INSTALL !== '1' && process.getuid?.() === 0;
+    let aptGet: string | undefined;
+    try {
+      aptGet = canInstall ? resolveBinary('apt-get', 'not a Debian system') : undefined;
+    } catch {
+      aptGet = undefined;
+    }
+    if (!aptGet) {
+      throw new ProcessError('BinaryNotFound', 'install', missing.join(', '), `not installed; ${INSTALL_HINT}`);
+    }
+    process.stderr.write(`[ovnkit] ${missing.join(', ')} missing: installing ovn-central with apt-get (about 10 s)\n`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const install = (): Promise<unknown> =>
+      execFileAsync(aptGet, ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-qq', '--no-install-recommends', 'ovn-central', 'ovn-common', 'openvswitch-common'], { env });
+    try {
+      await install();
+    } catch {
+      // Package lists may be missing on a fresh machine.
+      await execFileAsync(aptGet, ['-o', 'DPkg::Lock::Timeout=300', 'update', '-qq'], { env });
+      await install();
+    }
+    const still = missingBinaries();
+    if (still.length > 0) throw new ProcessError('BinaryNotFound', 'install', still.join(', '), `still missing after apt-get install; ${INSTALL_HINT}`);
+    process.stderr.write('[ovnkit] ovn-central installed\n');
+  })().finally(() => {
+    installing = undefined;
+  });
+  return installing;
+}
 
 /** Kills ovsdb-server/ovn-northd processes left by an earlier run that crashed. */
 export function killLeftoverServers(): number[] {
@@ -302,6 +355,7 @@ async function ovsdbTool(args: string[], what: string): Promise<void> {
 
 /** A standalone ovsdb-server with a fresh database (OVN Northbound unless `schema` says otherwise). */
 export async function startNbServer(opts: NbServerOptions = {}): Promise<NbServer> {
+  await ensureOvnInstalled();
   const schema = opts.schema ?? NB_SCHEMA;
   const database = schemaName(schema);
   const { dir, owned } = prepareDir(opts.dir);
@@ -354,6 +408,7 @@ export interface NbClusterOptions {
 /** An n-member RAFT cluster on loopback, each member in its own subdirectory with its own ports. */
 export async function startNbCluster(n = 3, opts: NbClusterOptions = {}): Promise<NbCluster> {
   if (!Number.isInteger(n) || n < 1) throw new ProcessError('BadInput', 'cluster', 'startNbCluster', `member count must be ≥ 1 (got ${n})`);
+  await ensureOvnInstalled();
   const schema = opts.schema ?? NB_SCHEMA;
   const database = schemaName(schema);
   const { dir, owned } = prepareDir(opts.dir);
@@ -451,6 +506,7 @@ export interface Northd {
 
 /** ovn-northd between `nbRemote` and a fresh Southbound database it gets to itself. */
 export async function startNorthd(nbRemote: string, opts: { dir?: string } = {}): Promise<Northd> {
+  await ensureOvnInstalled();
   const binary = resolveBinary('ovn-northd', INSTALL_HINT);
   const appctl = resolveBinary('ovn-appctl', INSTALL_HINT);
   const { dir, owned } = prepareDir(opts.dir);
