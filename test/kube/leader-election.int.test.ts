@@ -264,6 +264,32 @@ describe('LeaderElector on a real coordination.k8s.io/v1 Lease', () => {
     await b.elector.stop();
   });
 
+  it.each([
+    ['an hour in the past', -3600_000],
+    ['an hour in the future', 3600_000],
+  ])('expiry is judged by local observation: a holder whose renewTime is %s still gets a full leaseDuration', async (_label, skewMs) => {
+    const name = `skew-${skewMs > 0 ? 'future' : 'past'}`;
+    const skewed = new Date(Date.now() + skewMs);
+    await clients.coordination.createNamespacedLease({
+      namespace: ns,
+      body: {
+        metadata: { name },
+        spec: { holderIdentity: 'ghost', leaseDurationSeconds: 3, acquireTime: skewed.toISOString().replace('Z', '000Z') as never, renewTime: skewed.toISOString().replace('Z', '000Z') as never, leaseTransitions: 4 },
+      },
+    });
+    const startedAt = performance.now();
+    const c = candidate('c', name, SHORT);
+    const leadsAt = await until('c leads', () => c.elector.isLeader());
+    // Not at once (the past renewTime would say "expired long ago"), not after an hour (the
+    // future one would say "valid for an hour"): leaseDuration after c first saw the record.
+    expect(leadsAt - startedAt).toBeGreaterThanOrEqual(SHORT.leaseDurationMs);
+    expect(leadsAt - startedAt).toBeLessThanOrEqual(SHORT.leaseDurationMs + maxRetryGap(SHORT) + SLACK_MS);
+    expect(c.newLeaders).toEqual(['ghost', 'c']);
+    expect((await readLease(name)).leaseTransitions).toBe(5);
+    console.log(`skew ${skewMs} ms: c led ${(leadsAt - startedAt).toFixed(0)} ms after starting`);
+    await c.elector.stop();
+  });
+
   it('the leading signal aborts when leadership ends, and a hanging health check counts as unhealthy', async () => {
     let signal: AbortSignal | undefined;
     let hang = false;
