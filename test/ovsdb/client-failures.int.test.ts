@@ -1,5 +1,6 @@
 // What the client does when the peer misbehaves: server killed mid-transaction, garbage bytes,
 // a silent peer (SIGSTOP), and the server's own inactivity probe on an idle TCP connection.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type NbServer, startNbServer } from '../../src/localcluster/nb-server.ts';
 import { OvsdbClient, OvsdbConnectionError } from '../../src/ovsdb/index.ts';
@@ -132,6 +133,8 @@ describe('inactivity probe', () => {
     expect(disconnects).toBe(0);
     await client.transact(NB, [insertSwitch('after-idle')]);
     expect(disconnects).toBe(0);
+    const serverLog = readFileSync(s.logFile, 'utf8');
+    expect(serverLog).not.toMatch(/no response to inactivity probe/);
   }, 60_000);
 
   it('detects a peer that stops answering (SIGSTOP) within a bound; per-request timeout fires first', async () => {
