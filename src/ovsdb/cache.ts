@@ -11,7 +11,7 @@ import { ModelError, NB_DATABASE, NB_TABLES, type NbRowTypes, type NbTable, sche
 import { type CacheChange, CacheStore, type ParentRef } from './nb-cache-store.ts';
 import type { MonitorCondRequest } from './protocol.ts';
 
-export type { CacheChange, ParentRef } from './nb-cache-store.ts';
+export type { CacheChange, ParentRef, RefDelta } from './nb-cache-store.ts';
 
 export interface NbCacheOptions {
   database?: string;

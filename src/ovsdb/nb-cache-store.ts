@@ -11,7 +11,7 @@ import {
   applyColumnDiff,
   decodeRow,
   setElements,
-  toggleDelta,
+  toggleInPlace,
 } from './model.ts';
 import type { Row, RowUpdate2, TableUpdates2 } from './protocol.ts';
 
@@ -23,8 +23,19 @@ export interface CacheChange {
   kind: ChangeKind;
   /** The row after the change (absent for delete). */
   row: DecodedRow | undefined;
-  /** The row before the change (absent for insert). */
+  /**
+   * The row before the change (absent for insert). Its followed reference columns (switch and
+   * port-group ports, router ports/policies/static_routes) are shared with `row`: see `refs`.
+   */
   old: DecodedRow | undefined;
+  /** For an update: what each followed reference column gained and lost. */
+  refs?: RefDelta[];
+}
+
+export interface RefDelta {
+  column: string;
+  added: string[];
+  removed: string[];
 }
 
 /** A parent row holding a child's uuid in one of its reference columns. */
@@ -151,13 +162,18 @@ export class CacheStore {
       if (!old) throw new ModelError('CACHE_MODIFY_UNKNOWN_ROW', `modify of ${table} row ${uuid} that the cache does not hold`, table);
       const row: DecodedRow = { ...old };
       const parentCols = this.parentColumns.get(table);
+      let refs: RefDelta[] | undefined;
       for (const [col, diff] of Object.entries(update.modify)) {
         const shape = shapes.get(col);
         if (!shape) continue;
         if (shape.kind === 'set' && parentCols?.includes(col)) {
-          // reference columns: update the parent index by the delta only (switches hold many ports)
-          const { next, added, removed } = toggleDelta(old[col] as PlainAtom[], setElements(diff));
-          row[col] = next;
+          // Followed reference columns are updated in place and the parent index by the delta only:
+          // copying a switch's 10k-port array on every port change made sequential writes O(n).
+          // `old` shares this array; the change's `refs` says what was added and removed.
+          const arr = old[col] as PlainAtom[];
+          const { added, removed } = toggleInPlace(arr, setElements(diff));
+          row[col] = arr;
+          (refs ??= []).push({ column: col, added: added.map(String), removed: removed.map(String) });
           for (const child of removed) this.unlinkParent(String(child), table, col, uuid);
           for (const child of added) this.linkParent(String(child), { table, column: col, uuid });
         } else {
@@ -173,7 +189,7 @@ export class CacheStore {
         this.indexExternalIds(table, old, false);
         this.indexExternalIds(table, row, true);
       }
-      return { table, uuid, kind: 'update', row, old };
+      return refs ? { table, uuid, kind: 'update', row, old, refs } : { table, uuid, kind: 'update', row, old };
     }
     const wire = wireRowOf(update);
     if (!wire) return undefined;

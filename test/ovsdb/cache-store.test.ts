@@ -95,13 +95,37 @@ describe('CacheStore', () => {
     expect(store.byExternalId('Logical_Switch_Port', 'pod', 'default/a2')).toHaveLength(1);
   });
 
-  it('does not hand out mutated rows: a modify yields a new object', () => {
+  it('hands out a new row object per modify; plain set columns are copied, followed references report their delta', () => {
     const store = newStore();
-    store.apply({ Logical_Switch: { [LS]: { initial: { name: 's', ports: ['set', []] } } } });
+    store.apply({
+      Logical_Switch: { [LS]: { initial: { name: 's', ports: ['set', []] } } },
+      Logical_Switch_Port: { [LSP2]: { initial: { name: 'p', addresses: ['set', ['a']] } } },
+    });
+    const beforeLsp = store.get('Logical_Switch_Port', LSP2)!;
+    store.apply({ Logical_Switch_Port: { [LSP2]: { modify: { addresses: 'b' } } } });
+    expect(beforeLsp.addresses).toEqual(['a']);
+    expect(store.get('Logical_Switch_Port', LSP2)!.addresses.sort()).toEqual(['a', 'b']);
+
     const before = store.get('Logical_Switch', LS)!;
-    store.apply({ Logical_Switch: { [LS]: { modify: { ports: ['uuid', LSP1] } } } });
-    expect(before.ports).toEqual([]);
-    expect(store.get('Logical_Switch', LS)!.ports).toEqual([LSP1]);
+    const [change] = store.apply({ Logical_Switch: { [LS]: { modify: { ports: ['set', [['uuid', LSP1], ['uuid', LSP2]]] } } } });
+    expect(store.get('Logical_Switch', LS)).not.toBe(before);
+    expect(store.get('Logical_Switch', LS)!.ports.sort()).toEqual([LSP1, LSP2]);
+    expect(change!.refs).toEqual([{ column: 'ports', added: [LSP1, LSP2], removed: [] }]);
+    const [c2] = store.apply({ Logical_Switch: { [LS]: { modify: { ports: ['uuid', LSP1] } } } });
+    expect(c2!.refs).toEqual([{ column: 'ports', added: [], removed: [LSP1] }]);
+    expect(store.get('Logical_Switch', LS)!.ports).toEqual([LSP2]);
+  });
+
+  it('applies a large diff to a large reference set in place', () => {
+    const store = newStore();
+    const uuids = Array.from({ length: 500 }, (_, i) => `cccccccc-0000-0000-0000-${String(i).padStart(12, '0')}`);
+    store.apply({ Logical_Switch: { [LS]: { initial: { name: 's', ports: ['set', uuids.slice(0, 300).map((u) => ['uuid', u] as ['uuid', string])] } } } });
+    // remove 0..99, add 300..499 in one diff (more than 16 elements: the Set path)
+    const diff = [...uuids.slice(0, 100), ...uuids.slice(300)].map((u) => ['uuid', u] as ['uuid', string]);
+    store.apply({ Logical_Switch: { [LS]: { modify: { ports: ['set', diff] } } } });
+    expect(store.get('Logical_Switch', LS)!.ports.sort()).toEqual(uuids.slice(100).sort());
+    expect(store.parentsOf(uuids[0]!)).toEqual([]);
+    expect(store.parentsOf(uuids[499]!)).toHaveLength(1);
   });
 
   it('replaceAll emits only the difference against the previous contents', () => {
