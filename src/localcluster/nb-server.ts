@@ -125,7 +125,7 @@ export function ensureOvnInstalled(): Promise<void> {
 
 /** Kills ovsdb-server/ovn-northd processes left by an earlier run that crashed. */
 export function killLeftoverServers(): number[] {
-  return killLeftovers(tmpdir(), TMP_PREFIX, ['ovsdb-server', 'ovn-northd']);
+  return killLeftovers(tmpdir(), TMP_PREFIX, ['ovsdb-server', 'ovn-northd'], { removeDirs: true });
 }
 
 function prepareDir(dir: string | undefined): { dir: string; owned: boolean } {

@@ -200,10 +200,10 @@ export async function waitFor<T>(
 /**
  * Cleans up after crashed earlier runs: for each directory under `root` whose name starts with
  * `prefix` and whose owner (see markOwned) is no longer running, kills every pid named by a
- * `*.pid` file in it that still runs one of `commands`, then removes the directory.
- * Returns the pids it killed.
+ * `*.pid` file in it that still runs one of `commands`; with `removeDirs`, also deletes those
+ * directories. Returns the pids it killed.
  */
-export function killLeftovers(root: string, prefix: string, commands: string[]): number[] {
+export function killLeftovers(root: string, prefix: string, commands: string[], opts: { removeDirs?: boolean } = {}): number[] {
   const killed: number[] = [];
   if (!existsSync(root)) return killed;
   for (const entry of readdirSync(root)) {
@@ -229,7 +229,7 @@ export function killLeftovers(root: string, prefix: string, commands: string[]):
       }
     }
     // Only directories we marked are ours to delete; unmarked ones may belong to anything.
-    if (existsSync(join(root, entry, OWNER_FILE))) rmSync(join(root, entry), { recursive: true, force: true });
+    if (opts.removeDirs === true && existsSync(join(root, entry, OWNER_FILE))) rmSync(join(root, entry), { recursive: true, force: true });
   }
   return killed;
 }
