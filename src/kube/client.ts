@@ -13,6 +13,7 @@ import {
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
+import type { KubeLogger } from './watch-types.ts';
 
 export interface KubeClients {
   readonly kubeConfig: KubeConfig;
@@ -177,13 +178,10 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** The subset of a pino logger the kube helpers use. */
-export interface KubeLogger {
-  error(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-}
+// One logger shape for all of src/kube (a pino logger fits it).
+export type { KubeLogger } from './watch-types.ts';
 
+/** A console-backed KubeLogger for scripts that do not want pino. */
 export const consoleKubeLogger: KubeLogger = {
   error: (obj, msg) => console.error(msg, obj),
   warn: (obj, msg) => console.warn(msg, obj),

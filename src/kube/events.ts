@@ -10,8 +10,9 @@
 // - write failures are logged and counted, never thrown: the caller's work never depends on them.
 import { EventsV1Event, V1MicroTime } from '@kubernetes/client-node';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.ts';
-import { callOptions, consoleKubeLogger, MERGE_PATCH, toKubeApiError, isNotFound, type KubeClients, type KubeLogger } from './client.ts';
+import { callOptions, MERGE_PATCH, toKubeApiError, isNotFound, type KubeClients, type KubeLogger } from './client.ts';
 import { TokenBucket } from './rate-limiters.ts';
+import { defaultKubeLogger } from './watch-types.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -170,7 +171,7 @@ export class EventRecorder {
     this.controller = options.reportingController;
     this.instance = options.reportingInstance;
     this.clock = options.clock ?? realClock;
-    this.logger = options.logger ?? consoleKubeLogger;
+    this.logger = options.logger ?? defaultKubeLogger('event-recorder');
     this.perObjectBurst = options.perObjectBurst ?? 25;
     this.perObjectQps = options.perObjectQps ?? 1 / 300;
     this.maxBuffered = options.maxBuffered ?? 1000;

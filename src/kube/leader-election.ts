@@ -17,7 +17,8 @@
 //   throws, or times out) steps down and releases, so a healthy candidate can take over.
 import { V1MicroTime, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.ts';
-import { callOptions, consoleKubeLogger, KubeApiError, isNotFound, toKubeApiError, type KubeClients, type KubeLogger } from './client.ts';
+import { callOptions, KubeApiError, isNotFound, toKubeApiError, type KubeClients, type KubeLogger } from './client.ts';
+import { defaultKubeLogger } from './watch-types.ts';
 
 export interface LeaderCallbacks {
   /** Called when this candidate becomes leader; `signal` aborts when it stops leading. */
@@ -141,7 +142,7 @@ export class LeaderElector {
     this.healthCheck = options.healthCheck;
     this.healthCheckTimeoutMs = options.healthCheckTimeoutMs ?? this.retryPeriodMs;
     this.clock = options.clock ?? realClock;
-    this.logger = options.logger ?? consoleKubeLogger;
+    this.logger = options.logger ?? defaultKubeLogger('leader-election');
   }
 
   /** True while this candidate is leading (flips to false the moment it stops). */
@@ -190,7 +191,8 @@ export class LeaderElector {
     const stepDown = new Promise<void>((resolve) => (this.resolveStepDown = resolve));
     this.startLeading();
     await Promise.race([this.renewLoop(), stepDown]);
-    if (this.leading) this.stepDown('lost');
+    // The loop only ends while still leading when the deadline passed before its timer fired.
+    if (this.leading) this.stepDown('renew-deadline');
     // Let the renew loop notice the abort before releasing, so the two never race on the Lease.
     await this.renewLoopDone;
     const reason = this.stopReason;

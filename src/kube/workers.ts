@@ -1,13 +1,11 @@
 // Runs a bounded number of workers over a WorkQueue, the usual client-go controller loop:
 // get → handle → forget on success / addRateLimited on failure → done. A handler error never
 // escapes as an unhandled rejection; it is logged with its stage and key and the key retried.
+import { defaultKubeLogger, type KubeLogger } from './watch-types.ts';
 import type { WorkQueue } from './workqueue.ts';
 
-/** The subset of a pino logger the workers use. */
-export interface WorkerLogger {
-  error(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+/** The subset of a pino logger (or KubeLogger) the workers use. */
+export type WorkerLogger = Pick<KubeLogger, 'error' | 'warn'>;
 
 export interface RunWorkersOptions {
   logger?: WorkerLogger;
@@ -18,10 +16,6 @@ export interface RunWorkersOptions {
   maxRetries?: number;
 }
 
-const consoleLogger: WorkerLogger = {
-  error: (obj, msg) => console.error(msg, obj),
-  warn: (obj, msg) => console.warn(msg, obj),
-};
 
 function describeError(err: unknown): { stage: string; code: string | undefined; message: string } {
   if (err !== null && typeof err === 'object') {
@@ -52,7 +46,7 @@ export function runWorkers(
       stage: 'config',
     });
   }
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? defaultKubeLogger(`workers:${queue.name}`);
   const maxRetries = options.maxRetries ?? Infinity;
 
   const processOne = async (key: string): Promise<void> => {
