@@ -36,9 +36,27 @@ export type MonitorRequests = Readonly<Record<string, MonitorCondRequest | reado
 // Characters JSON.stringify escapes: '"', '\\', C0 controls, and (ES2019 well-formed stringify)
 // surrogates, which it escapes only when unpaired. Strings without any of these are copied as is.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** Smallest positive normal double; ovsdb-server drops the connection on anything smaller but 0. */
+export const MIN_NORMAL = 2.2250738585072014e-308;
+
+/**
+ * A JSON string exactly as JSON.stringify writes it, for every string ovsdb-server can take.
+ * Refused (measured on ovsdb-server 3.1, docs/ovsdb-encoding.md): U+0000, on which the server
+ * drops the connection, and lone surrogates: a lone high one also drops the connection, a lone
+ * low one is stored as invalid UTF-8.
+ */
 export function encodeString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  const nul = s.indexOf('\u0000');
+  if (nul >= 0) throw new EncodeError(`string contains U+0000 at index ${nul}, which ovsdb-server refuses by dropping the connection`);
+  const lone = LONE_SURROGATE.exec(s);
+  if (lone) {
+    const unit = lone[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new EncodeError(`string contains a lone surrogate U+${unit} at index ${lone.index}, which ovsdb-server cannot store`);
+  }
+  return JSON.stringify(s);
 }
 
 function stringField(value: unknown, what: string): string {
@@ -55,6 +73,9 @@ function idField(value: unknown, what: string): string {
 
 export function encodeNumber(n: number, what = 'number'): string {
   if (!Number.isFinite(n)) throw new EncodeError(`${what} must be finite, got ${String(n)}`);
+  if (n !== 0 && Math.abs(n) < MIN_NORMAL) {
+    throw new EncodeError(`${what} ${String(n)} is subnormal, which ovsdb-server refuses by dropping the connection`);
+  }
   return String(n);
 }
 
@@ -239,7 +260,12 @@ export function encodeOperation(op: Operation): string {
 /** The body of a transact request, without the surrounding request object. */
 export function encodeTransactText(id: RpcId, database: string, ops: readonly Operation[]): string {
   if (!Array.isArray(ops)) throw new EncodeError(`ops must be an array, got ${typeOf(ops)}`, { method: 'transact' });
-  let out = `{"method":"transact","params":[${stringField(database, 'database')}`;
+  let out: string;
+  try {
+    out = `{"method":"transact","params":[${stringField(database, 'database')}`;
+  } catch (err) {
+    throw err instanceof EncodeError ? err.withContext({ method: 'transact' }) : err;
+  }
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i] as Operation;
     try {
@@ -248,7 +274,11 @@ export function encodeTransactText(id: RpcId, database: string, ops: readonly Op
       throw withOpContext(err, i, op);
     }
   }
-  return `${out}],"id":${encodeRpcId(id)}}`;
+  try {
+    return `${out}],"id":${encodeRpcId(id)}}`;
+  } catch (err) {
+    throw err instanceof EncodeError ? err.withContext({ method: 'transact' }) : err;
+  }
 }
 
 function withOpContext(err: unknown, opIndex: number, op: Operation): unknown {

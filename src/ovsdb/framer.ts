@@ -4,6 +4,9 @@
 // bytes of the value in progress are kept. UTF-8 continuation bytes are >= 0x80 and never look
 // like '"', '\\', '{', '}', '[' or ']', so a multi-byte character split across reads needs no
 // special care until the complete value is decoded.
+// Invalid UTF-8 is decoded as U+FFFD, not refused: ovsdb-server stores a lone low surrogate
+// escape ("\udc00") as the invalid bytes ED B0 80 and sends them back raw (measured on 3.1), so
+// one such row written by any client would otherwise break every monitor of its table.
 
 export const FRAMING_ERROR_CODE = 'FramingError';
 export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
@@ -41,7 +44,6 @@ const CLOSE_BRACKET = 0x5d;
 export class JsonStreamFramer {
   readonly #maxValueBytes: number;
   readonly #remote: string | undefined;
-  readonly #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   #depth = 0;
   #inString = false;
   #escaped = false;
@@ -147,14 +149,8 @@ export class JsonStreamFramer {
   }
 
   #parse(bytes: Buffer, end: number): unknown {
-    let text: string;
     try {
-      text = this.#decoder.decode(bytes);
-    } catch {
-      throw this.#fail('value is not valid UTF-8', end);
-    }
-    try {
-      return JSON.parse(text);
+      return JSON.parse(bytes.toString('utf8'));
     } catch (err) {
       throw this.#fail(`malformed JSON: ${(err as Error).message}`, end);
     }

@@ -1,6 +1,9 @@
 // Seeded random operations through the Rust encoder, the TS encoder and JSON.stringify (of the
-// same request built with keys in canonical order): all three must give the same bytes.
-// A failure names its seed; rerun one with OVSDB_DIFF_SEED=<seed>.
+// same request built with keys in canonical order): all three must give the same bytes. Some
+// transactions carry what ovsdb-server cannot take (U+0000, lone surrogates, subnormal numbers);
+// both encoders must then refuse them at the same place. Whether a transaction is refusable is
+// decided here, independently of the encoders. A failure names its seed; rerun one with
+// OVSDB_DIFF_SEED=<seed>.
 import { describe, expect, it } from 'vitest';
 import { createEncoder, EncodeError } from '../../src/ovsdb/encoder.ts';
 import type { Atom, Operation, Row, RpcId, Value } from '../../src/ovsdb/protocol.ts';
@@ -20,10 +23,24 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Lone surrogates do not survive a UTF-8 round trip; U+0000 is refused on its own. */
+function serverRefuses(s: string): boolean {
+  return s.includes('\u0000') || Buffer.from(s, 'utf8').toString('utf8') !== s;
+}
+
 class Gen {
   readonly next: () => number;
+  /** Chance per string piece / number of drawing something the server cannot take. */
+  unsafeRate = 0;
+  /** Set when something refusable was drawn since the last reset. */
+  unsafe = false;
   constructor(seed: number) {
     this.next = rng(seed);
+  }
+
+  startTransaction(): void {
+    this.unsafeRate = this.chance(0.15) ? 0.04 : 0;
+    this.unsafe = false;
   }
 
   int(n: number): number {
@@ -47,20 +64,24 @@ class Gen {
       () => 'abcxyz-/.:'.charAt(this.int(10)),
       () => '"',
       () => '\\',
-      () => String.fromCharCode(this.int(0x20)),
+      () => String.fromCharCode(1 + this.int(0x1f)),
       () => '\u007f',
       () => this.pick(['\u2028', '\u2029']),
       () => this.pick(['😀', '𝄞', '🇩🇪']),
-      () => String.fromCharCode(0xd800 + this.int(0x400)), // lone high surrogate
-      () => String.fromCharCode(0xdc00 + this.int(0x400)), // lone low surrogate
       () => this.pick(['é', 'ß', '中', '\u00a0', '\ufeff', '\uffff']),
       () => this.pick(['{', '}', '[', ']', ',', ':']),
       () => String.fromCharCode(0x80 + this.int(0xd800 - 0x80)),
     ];
     if (this.chance(0.2)) return this.pick(['', 'ovn-default', 'default/nginx-0', '00:00:00:AA:BB:CC 10.16.0.5']);
     const len = this.chance(0.05) ? 200 + this.int(400) : this.int(12);
+    const unsafePieces = [
+      () => '\u0000',
+      () => String.fromCharCode(0xd800 + this.int(0x400)), // a high surrogate, lone unless a low one follows
+      () => String.fromCharCode(0xdc00 + this.int(0x400)),
+    ];
     let s = '';
-    for (let i = 0; i < len; i++) s += this.pick(pieces)();
+    for (let i = 0; i < len; i++) s += this.chance(this.unsafeRate) ? this.pick(unsafePieces)() : this.pick(pieces)();
+    if (serverRefuses(s)) this.unsafe = true;
     return s;
   }
 
@@ -79,6 +100,10 @@ class Gen {
   }
 
   number(): number {
+    if (this.chance(this.unsafeRate)) {
+      this.unsafe = true;
+      return this.pick([5e-324, -2.225073858507201e-308, 1e-310]);
+    }
     return this.pick([
       () => this.int(100),
       () => -this.int(1e6),
@@ -87,7 +112,7 @@ class Gen {
       () => 1e21 * (1 + this.int(9)),
       () => (this.next() - 0.5) * 10 ** (this.int(40) - 20),
       () => this.next(),
-      () => this.pick([5e-324, -0, 1.7976931348623157e308, 0.1 + 0.2, 1e-7, 123e-20]),
+      () => this.pick([2.2250738585072014e-308, -0, 1.7976931348623157e308, 0.1 + 0.2, 1e-7, 123e-20, 2 ** 64]),
     ])();
   }
 
@@ -196,14 +221,34 @@ const fixedSeeds = Array.from({ length: 20 }, (_, i) => i + 1);
 const envSeed = process.env.OVSDB_DIFF_SEED;
 const seeds = envSeed ? [Number(envSeed)] : [...fixedSeeds, Date.now() % 1_000_000_007];
 
+let refusedOverall = 0;
+
 describe('encoder differential: Rust vs TS vs JSON.stringify', () => {
   it.each(seeds)('seed %i: 100 random transactions and a batch of them', (seed) => {
     const g = new Gen(seed);
     const items: { id: RpcId; database: string; ops: Operation[] }[] = [];
+    let refused = 0;
     for (let i = 0; i < 100; i++) {
+      g.startTransaction();
       const id = g.rpcId();
       const database = g.chance(0.8) ? 'OVN_Northbound' : g.awkwardString();
       const ops = g.list(6, () => g.op());
+      if (g.unsafe) {
+        refused++;
+        const [fromTs, fromNative] = [ts, native].map((enc) => {
+          try {
+            enc.transact(id, database, ops);
+          } catch (err) {
+            return err;
+          }
+          return new Error('encoded without complaint');
+        });
+        expect(fromTs, `seed ${seed} transaction ${i}: TS must refuse`).toBeInstanceOf(EncodeError);
+        expect(fromNative, `seed ${seed} transaction ${i}: Rust must refuse`).toBeInstanceOf(EncodeError);
+        expect((fromNative as EncodeError).context, `seed ${seed} transaction ${i}: same place`).toEqual((fromTs as EncodeError).context);
+        expect((fromNative as EncodeError).reason.replace(/ at index \d+/, ''), `seed ${seed} transaction ${i}`).toMatch(/U\+0000|lone surrogate|subnormal/);
+        continue;
+      }
       items.push({ id, database, ops });
       const want = expected(id, database, ops);
       const fromTs = ts.transact(id, database, ops).toString('utf8');
@@ -211,6 +256,8 @@ describe('encoder differential: Rust vs TS vs JSON.stringify', () => {
       expect(fromTs, `seed ${seed} transaction ${i}: TS vs JSON.stringify`).toBe(want);
       expect(fromNative, `seed ${seed} transaction ${i}: Rust vs JSON.stringify`).toBe(want);
     }
+    expect(refused, `seed ${seed}: most transactions should be encodable`).toBeLessThan(50);
+    refusedOverall += refused;
     const wantBatch = Buffer.from(items.map((it) => expected(it.id, it.database, it.ops)).join(''));
     expect(ts.transactBatch(items).equals(wantBatch), `seed ${seed}: TS batch`).toBe(true);
     expect(native.transactBatch(items).equals(wantBatch), `seed ${seed}: Rust batch`).toBe(true);
@@ -250,12 +297,21 @@ describe('encoder differential: Rust vs TS vs JSON.stringify', () => {
       return obj;
     };
     for (let i = 0; i < 50; i++) {
+      g.startTransaction();
       const params = g.list(4, () => json(0));
       const id = g.rpcId();
+      if (g.unsafe) {
+        for (const enc of [ts, native]) expect(() => enc.echo(id, params), `seed ${seed} case ${i}`).toThrow(EncodeError);
+        continue;
+      }
       for (const enc of [ts, native]) {
         expect(enc.echo(id, params).toString(), `seed ${seed} case ${i}`).toBe(JSON.stringify({ method: 'echo', params, id }));
         expect(enc.reply(id, params).toString(), `seed ${seed} case ${i}`).toBe(JSON.stringify({ id, result: params, error: null }));
       }
     }
+  });
+
+  it('drew refusable transactions in the seeded runs above', () => {
+    expect(refusedOverall).toBeGreaterThan(envSeed ? -1 : 20);
   });
 });

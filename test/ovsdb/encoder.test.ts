@@ -128,16 +128,41 @@ describe.each(encoders.map((e) => [e.impl, e] as const))('%s encoder', (impl, en
     expect(enc.transactBatch([]).length).toBe(0);
   });
 
-  it('escapes strings exactly as JSON.stringify, lone surrogates included', () => {
-    const awkward = 'q"b\\s\u0000\u001f\u007f\u2028\u2029 😀 \ud800 \udc00 {[]} é';
+  it('escapes strings exactly as JSON.stringify', () => {
+    const awkward = 'q"b\\s\u0001\u001f\u007f\u2028\u2029 😀 \ud83d\ude00 {[]} é \ufeff\uffff';
     const op: Operation = { op: 'insert', table: 'T', row: { c: awkward, m: ['map', [[awkward, awkward]]] } };
     expect(enc.transact(awkward, awkward, [op]).toString()).toBe(
       JSON.stringify({ method: 'transact', params: [awkward, op], id: awkward }),
     );
   });
 
+  it.each([
+    ['U+0000', 'a\u0000b', /U\+0000 at index 1/],
+    ['a lone high surrogate', 'a\ud800b', /lone surrogate U\+D800 at index 1/],
+    ['a lone low surrogate', '\udc00', /lone surrogate U\+DC00 at index 0/],
+    ['a reversed pair', '\ude00\ud83d', /lone surrogate U\+DE00/],
+    ['a high surrogate at the end', 'x😀\ud83d', /lone surrogate U\+D83D at index 3/],
+  ])('refuses a string with %s, which ovsdb-server cannot take', (_what, bad, reason) => {
+    for (const ops of [
+      [{ op: 'comment', comment: bad }],
+      [{ op: 'insert', table: 'T', row: { c: ['map', [['k', bad]]] } }],
+    ] as Operation[][]) {
+      expect(() => enc.transact(1, 'db', ops)).toThrow(reason);
+    }
+    expect(() => enc.transact(bad, 'db', [])).toThrow(reason);
+    expect(() => enc.echo(1, [{ [bad]: 1 }])).toThrow(reason);
+  });
+
+  it('refuses subnormal numbers, on which ovsdb-server drops the connection', () => {
+    expect(() => enc.transact(1, 'db', [{ op: 'insert', table: 'T', row: { r: 5e-324 } }])).toThrow(/subnormal/);
+    expect(() => enc.transact(-2.225073858507201e-308, 'db', [])).toThrow(/subnormal/);
+    expect(enc.transact(1, 'db', [{ op: 'insert', table: 'T', row: { r: 2.2250738585072014e-308 } }]).toString()).toContain(
+      '2.2250738585072014e-308',
+    );
+  });
+
   it('prints numbers as JS does', () => {
-    const nums = [0, -0, 5, -17, 0.1, 1.5e-7, 1e21, 2 ** 53 + 2, -1.7976931348623157e308, 5e-324, 123.456];
+    const nums = [0, -0, 5, -17, 0.1, 1.5e-7, 1e21, 2 ** 53 + 2, 2 ** 63, -1.7976931348623157e308, 123.456];
     const op: Operation = { op: 'insert', table: 'T', row: { n: ['set', nums] } };
     expect(enc.transact(1.5, 'db', [op]).toString()).toBe(JSON.stringify({ method: 'transact', params: ['db', op], id: 1.5 }));
   });

@@ -3,7 +3,7 @@
 //! On error nothing is left in `out` from the failed call.
 use crate::error::EncodeError;
 use crate::number::write_number;
-use crate::text::{Text, is_id, is_uuid, write_json_string, write_plain_ascii};
+use crate::text::{Text, is_id, is_uuid, write_ovsdb_string, write_plain_ascii};
 use crate::value::{
     Atom, Condition, Json, MonitorRequest, MonitorWhere, Mutation, Operation, Row, RpcId,
     TableMonitor, Until, Value, WhereClause,
@@ -40,7 +40,7 @@ fn write_id(out: &mut Vec<u8>, id: RpcId<'_>) -> Result {
         RpcId::Number(n) => {
             write_number(out, n).map_err(|e| EncodeError::new(format!("id: {}", e.reason)))?
         }
-        RpcId::String(s) => write_json_string(out, s),
+        RpcId::String(s) => write_ovsdb_string(out, s)?,
     }
     Ok(())
 }
@@ -62,7 +62,7 @@ pub fn write_atom(out: &mut Vec<u8>, atom: &Atom<'_>) -> Result {
     match *atom {
         Atom::Number(n) => write_number(out, n)?,
         Atom::Boolean(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-        Atom::String(s) => write_json_string(out, s),
+        Atom::String(s) => write_ovsdb_string(out, s)?,
         Atom::Uuid(u) => {
             if !is_uuid(u) {
                 return Err(EncodeError::new(format!("bad uuid {u:?}")));
@@ -292,11 +292,11 @@ pub fn write_operation(out: &mut Vec<u8>, op: &Operation<'_>) -> Result {
         Operation::Abort => out.extend_from_slice(b"{\"op\":\"abort\""),
         Operation::Comment { comment } => {
             out.extend_from_slice(b"{\"op\":\"comment\",\"comment\":");
-            write_json_string(out, *comment);
+            write_ovsdb_string(out, *comment)?;
         }
         Operation::Assert { lock } => {
             out.extend_from_slice(b"{\"op\":\"assert\",\"lock\":");
-            write_json_string(out, *lock);
+            write_ovsdb_string(out, *lock)?;
         }
     }
     out.push(b'}');
@@ -312,7 +312,7 @@ pub fn encode_transact(
 ) -> Result {
     atomically(out, "transact", |out| {
         request_head(out, "transact");
-        write_json_string(out, database);
+        write_ovsdb_string(out, database)?;
         for (i, op) in ops.iter().enumerate() {
             out.push(b',');
             write_operation(out, op).map_err(|e| e.at_op(i, op.table().map(|t| t.lossy())))?;
@@ -326,7 +326,7 @@ pub fn write_json(out: &mut Vec<u8>, value: &Json<'_>) -> Result {
         Json::Null => out.extend_from_slice(b"null"),
         Json::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Json::Number(n) => write_number(out, *n)?,
-        Json::String(s) => write_json_string(out, *s),
+        Json::String(s) => write_ovsdb_string(out, *s)?,
         Json::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -343,7 +343,7 @@ pub fn write_json(out: &mut Vec<u8>, value: &Json<'_>) -> Result {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_json_string(out, *k);
+                write_ovsdb_string(out, *k)?;
                 out.push(b':');
                 write_json(out, v)?;
             }
@@ -372,7 +372,7 @@ pub fn encode_request(
 ) -> Result {
     atomically(out, "request", |out| {
         out.extend_from_slice(b"{\"method\":");
-        write_json_string(out, method);
+        write_ovsdb_string(out, method)?;
         out.extend_from_slice(b",\"params\":[");
         write_json_list(out, params)?;
         request_tail(out, id)
@@ -481,7 +481,7 @@ pub fn encode_monitor_cond(
 ) -> Result {
     atomically(out, "monitor_cond", |out| {
         request_head(out, "monitor_cond");
-        write_json_string(out, database);
+        write_ovsdb_string(out, database)?;
         out.push(b',');
         write_json(out, monitor_id)?;
         out.push(b',');
@@ -506,7 +506,7 @@ pub fn encode_monitor_cond_since(
             )));
         }
         request_head(out, "monitor_cond_since");
-        write_json_string(out, database);
+        write_ovsdb_string(out, database)?;
         out.push(b',');
         write_json(out, monitor_id)?;
         out.push(b',');
@@ -533,7 +533,7 @@ fn one_string_request(
 ) -> Result {
     atomically(out, method, |out| {
         request_head(out, method);
-        write_json_string(out, arg);
+        write_ovsdb_string(out, arg)?;
         request_tail(out, id)
     })
 }

@@ -17,7 +17,7 @@ pub use encode::{
 };
 pub use error::EncodeError;
 pub use number::{Number, write_number};
-pub use text::{Text, is_id, is_uuid, write_json_string};
+pub use text::{Text, is_id, is_uuid, write_json_string, write_ovsdb_string};
 pub use value::{
     Atom, Condition, Function, Json, MonitorRequest, MonitorSelect, MonitorWhere, Mutation,
     Mutator, Operation, Row, RpcId, TableMonitor, Until, Value, WhereClause,

@@ -1,5 +1,7 @@
 use std::fmt;
 
+use crate::error::EncodeError;
+
 /// A string as it arrives: UTF-8 from Rust callers, or UTF-16 code units from JS. JS strings
 /// may hold lone surrogates, which UTF-8 cannot; N-API's UTF-8 conversion would silently turn
 /// them into U+FFFD, so the binding reads JS strings as UTF-16 and keeps them exact.
@@ -67,6 +69,51 @@ pub fn is_uuid(t: Text<'_>) -> bool {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `t` as [`write_json_string`] does, but refuses what ovsdb-server cannot take
+/// (measured on ovsdb-server 3.1): U+0000, on which it drops the connection ("null bytes not
+/// supported in quoted strings"), and lone surrogates: a lone high one drops the connection
+/// ("malformed escaped surrogate pair"), a lone low one is stored as invalid UTF-8.
+pub fn write_ovsdb_string(out: &mut Vec<u8>, t: Text<'_>) -> Result<(), EncodeError> {
+    if let Some(fault) = server_fault(t) {
+        return Err(EncodeError::new(fault));
+    }
+    write_json_string(out, t);
+    Ok(())
+}
+
+fn server_fault(t: Text<'_>) -> Option<String> {
+    let nul = "which ovsdb-server refuses by dropping the connection";
+    match t {
+        Text::Utf8(s) => {
+            let at = s.encode_utf16().position(|c| c == 0)?;
+            Some(format!("string contains U+0000 at index {at}, {nul}"))
+        }
+        Text::Utf16(u) => {
+            let mut i = 0;
+            while i < u.len() {
+                let c = u[i];
+                if c == 0 {
+                    return Some(format!("string contains U+0000 at index {i}, {nul}"));
+                }
+                if (0xd800..0xdc00).contains(&c)
+                    && i + 1 < u.len()
+                    && (0xdc00..0xe000).contains(&u[i + 1])
+                {
+                    i += 2;
+                    continue;
+                }
+                if (0xd800..0xe000).contains(&c) {
+                    return Some(format!(
+                        "string contains a lone surrogate U+{c:X} at index {i}, which ovsdb-server cannot store"
+                    ));
+                }
+                i += 1;
+            }
+            None
+        }
+    }
+}
 
 /// Writes `t` as a JSON string exactly as JS `JSON.stringify` does: `"` and `\` escaped,
 /// \b \t \n \f \r by name, other C0 controls as \u00xx, lone surrogates as \udxxx (lowercase
@@ -218,6 +265,26 @@ mod tests {
         assert_eq!(s16(&[0xd83d, 0x41]), "\"\\ud83dA\"");
         assert_eq!(s16(&[0xde00, 0xd83d]), "\"\\ude00\\ud83d\"");
         assert_eq!(s16(&[0xd83d, 0xde00]), "\"😀\"");
+    }
+
+    #[test]
+    fn refuses_what_the_server_cannot_take() {
+        let mut out = Vec::new();
+        let e = write_ovsdb_string(&mut out, Text::Utf8("ab\u{0}")).unwrap_err();
+        assert!(e.reason.contains("U+0000 at index 2"), "{e}");
+        let e = write_ovsdb_string(&mut out, Text::Utf8("😀\u{0}")).unwrap_err();
+        assert!(
+            e.reason.contains("index 2"),
+            "index counts UTF-16 units like JS: {e}"
+        );
+        let e = write_ovsdb_string(&mut out, Text::Utf16(&[0x41, 0xd800, 0x41])).unwrap_err();
+        assert!(e.reason.contains("lone surrogate U+D800 at index 1"), "{e}");
+        let e = write_ovsdb_string(&mut out, Text::Utf16(&[0xdc00])).unwrap_err();
+        assert!(e.reason.contains("U+DC00"), "{e}");
+        assert!(write_ovsdb_string(&mut out, Text::Utf16(&[0xd800])).is_err());
+        assert!(out.is_empty());
+        write_ovsdb_string(&mut out, Text::Utf16(&[0xd83d, 0xde00, 0x1])).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "\"😀\\u0001\"");
     }
 
     #[test]
