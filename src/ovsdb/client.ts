@@ -237,6 +237,32 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   }
 
   /**
+   * Pipelines several independent transactions: encoded in one encoder call (one N-API call on
+   * the native path), written at once, each settling on its own like `transact`. The schema guard
+   * checks them all first: one op naming an unknown column rejects every one, and none is sent.
+   */
+  transactMany(database: string, transactions: readonly (readonly Operation[])[], options: TransactOptions = {}): Promise<OperationResult[]>[] {
+    const conn = this.#live('transact');
+    if (conn instanceof Error) return transactions.map(() => Promise.reject(conn));
+    if (this.#opts.validateColumns) {
+      const schema = this.#schemas.get(database);
+      try {
+        if (!schema) throw new OvsdbError({ code: 'unknown database', stage: 'schema', database });
+        for (const ops of transactions) checkOpsAgainstSchema(schema, ops);
+      } catch (err) {
+        return transactions.map(() => Promise.reject(err));
+      }
+    }
+    const sent = conn.sendMany(
+      'transact',
+      transactions.length,
+      (ids) => this.#encoder.transactBatch(ids.map((id, i) => ({ id, database, ops: transactions[i] as readonly Operation[] }))),
+      options.timeoutMs,
+    );
+    return sent.map((p, i) => p.then((result) => checkTransactResult(database, transactions[i] as readonly Operation[], result)));
+  }
+
+  /**
    * Starts a monitor_cond (monitor_cond_since when the server has it) for `requests`; resolves once
    * the handler got the initial rows. The monitor is re-established after every reconnect.
    */

@@ -113,6 +113,43 @@ export class OvsdbConnection extends EventEmitter<{ close: [Error] }> {
     });
   }
 
+  /**
+   * Sends `count` requests whose bytes `encode(ids)` builds in one go (one encoder call, one
+   * write); returns one promise per request, in order.
+   */
+  sendMany(method: string, count: number, encode: (ids: number[]) => Buffer, timeoutMs?: number): Promise<unknown>[] {
+    if (count === 0) return [];
+    if (this.#closedWith) {
+      const err = new OvsdbConnectionError('ConnectionLost', method, this.remote.text, `connection is down (${this.#closedWith.message})`, {
+        cause: this.#closedWith,
+      });
+      return Array.from({ length: count }, () => Promise.reject(err));
+    }
+    const ids = Array.from({ length: count }, () => this.#nextId++);
+    let bytes: Buffer;
+    try {
+      bytes = encode(ids);
+    } catch (err) {
+      return ids.map(() => Promise.reject(err));
+    }
+    const limit = timeoutMs ?? this.#requestTimeoutMs;
+    const promises = ids.map(
+      (id) =>
+        new Promise<unknown>((resolve, reject) => {
+          const pending: Pending = { method, resolve, reject, timer: undefined };
+          if (limit > 0) {
+            pending.timer = setTimeout(() => {
+              this.#pending.delete(id);
+              reject(new OvsdbConnectionError('RequestTimeout', method, this.remote.text, `no reply within ${limit} ms`));
+            }, limit);
+          }
+          this.#pending.set(id, pending);
+        }),
+    );
+    this.#write(bytes);
+    return promises;
+  }
+
   /** Closes the socket; pending requests reject with `reason`. */
   close(reason?: Error): void {
     this.#fail(reason ?? new OvsdbConnectionError('ClientClosed', 'close', this.remote.text, 'connection closed by client'));

@@ -166,6 +166,25 @@ describe.each(['unix', 'tcp'] as const)('over %s', (transport) => {
     expect(await client.call('echo', ['still', 'here'])).toEqual(['still', 'here']);
   });
 
+  it('transactMany sends several transactions in one write; each settles on its own', async () => {
+    const txns: Operation[][] = Array.from({ length: 50 }, (_, i) => [insertSwitch(`many-${transport}-${i}`)]);
+    // One of them fails its own op; the others must still commit.
+    txns[7] = [{ op: 'insert', table: 'Logical_Router_Policy', row: { priority: 1, match: 'ip4', action: 'bogus' } }];
+    const settled = await Promise.allSettled(client.transactMany(NB, txns));
+    settled.forEach((r, i) => {
+      if (i === 7) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'constraint violation', opIndex: 0, table: 'Logical_Router_Policy' } });
+      else expect(r.status).toBe('fulfilled');
+    });
+    const names = nbctl('--bare', '--columns=name', 'list', 'Logical_Switch');
+    for (let i = 0; i < 50; i++) if (i !== 7) expect(names).toContain(`many-${transport}-${i}\n`);
+    // The schema guard refuses the whole set before anything is sent.
+    const guarded = await Promise.allSettled(
+      client.transactMany(NB, [[insertSwitch(`guard-${transport}`)], [{ op: 'insert', table: 'Logical_Switch', row: { nope: 1 } }]]),
+    );
+    expect(guarded.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(nbctl('--bare', '--columns=name', 'find', 'Logical_Switch', `name=guard-${transport}`).trim()).toBe('');
+  });
+
   it('pipelines many transactions and matches every reply to its request', async () => {
     const names = Array.from({ length: 300 }, (_, i) => `pipe-${transport}-${i}`);
     const results = await Promise.all(names.map((n) => client.transact(NB, [insertSwitch(n), { op: 'select', table: 'Logical_Switch', where: [['name', '==', n]], columns: ['name'] }])));
