@@ -17,7 +17,7 @@
 //   throws, or times out) steps down and releases, so a healthy candidate can take over.
 import { V1MicroTime, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.ts';
-import { callOptions, KubeApiError, isNotFound, toKubeApiError, type KubeClients, type KubeLogger } from './client.ts';
+import { callOptions, isNotFound, toKubeApiError, type KubeClients, type KubeLogger } from './client.ts';
 import { defaultKubeLogger } from './watch-types.ts';
 
 export interface LeaderCallbacks {
@@ -484,4 +484,3 @@ export class LeaderElector {
   }
 }
 
-export { KubeApiError };

@@ -30,7 +30,7 @@ export interface CustomObjectRef {
 
 export type ObjectRef = CoreObjectRef | CustomObjectRef;
 
-export interface KubeObject {
+export interface PatchedObject {
   apiVersion?: string;
   kind?: string;
   metadata?: {
@@ -102,44 +102,44 @@ function validateAnnotations(changes: AnnotationChanges, ref: ObjectRef, stage: 
   }
 }
 
-async function read(clients: KubeClients, ref: ObjectRef, signal?: AbortSignal): Promise<KubeObject> {
+async function read(clients: KubeClients, ref: ObjectRef, signal?: AbortSignal): Promise<PatchedObject> {
   const opts = callOptions({ signal });
   if ('kind' in ref) {
     switch (ref.kind) {
       case 'Pod':
-        return (await clients.core.readNamespacedPod({ name: ref.name, namespace: ref.namespace }, opts)) as KubeObject;
+        return (await clients.core.readNamespacedPod({ name: ref.name, namespace: ref.namespace }, opts)) as PatchedObject;
       case 'ConfigMap':
-        return (await clients.core.readNamespacedConfigMap({ name: ref.name, namespace: ref.namespace }, opts)) as KubeObject;
+        return (await clients.core.readNamespacedConfigMap({ name: ref.name, namespace: ref.namespace }, opts)) as PatchedObject;
       case 'Service':
-        return (await clients.core.readNamespacedService({ name: ref.name, namespace: ref.namespace }, opts)) as KubeObject;
+        return (await clients.core.readNamespacedService({ name: ref.name, namespace: ref.namespace }, opts)) as PatchedObject;
       case 'Namespace':
-        return (await clients.core.readNamespace({ name: ref.name }, opts)) as KubeObject;
+        return (await clients.core.readNamespace({ name: ref.name }, opts)) as PatchedObject;
       case 'Node':
-        return (await clients.core.readNode({ name: ref.name }, opts)) as KubeObject;
+        return (await clients.core.readNode({ name: ref.name }, opts)) as PatchedObject;
     }
   }
   const { group, version, plural, name } = ref;
   const result: unknown = ref.namespace !== undefined
     ? await clients.customObjects.getNamespacedCustomObject({ group, version, plural, namespace: ref.namespace, name }, opts)
     : await clients.customObjects.getClusterCustomObject({ group, version, plural, name }, opts);
-  return result as KubeObject;
+  return result as PatchedObject;
 }
 
-async function sendMergePatch(clients: KubeClients, ref: ObjectRef, body: object, subresource: 'status' | undefined, signal?: AbortSignal): Promise<KubeObject> {
+async function sendMergePatch(clients: KubeClients, ref: ObjectRef, body: object, subresource: 'status' | undefined, signal?: AbortSignal): Promise<PatchedObject> {
   const opts = callOptions({ contentType: MERGE_PATCH, signal });
   if ('kind' in ref) {
     if (subresource !== undefined) throw badInput('status patches are only supported for custom objects', 'patch-status', ref);
     switch (ref.kind) {
       case 'Pod':
-        return (await clients.core.patchNamespacedPod({ name: ref.name, namespace: ref.namespace, body }, opts)) as KubeObject;
+        return (await clients.core.patchNamespacedPod({ name: ref.name, namespace: ref.namespace, body }, opts)) as PatchedObject;
       case 'ConfigMap':
-        return (await clients.core.patchNamespacedConfigMap({ name: ref.name, namespace: ref.namespace, body }, opts)) as KubeObject;
+        return (await clients.core.patchNamespacedConfigMap({ name: ref.name, namespace: ref.namespace, body }, opts)) as PatchedObject;
       case 'Service':
-        return (await clients.core.patchNamespacedService({ name: ref.name, namespace: ref.namespace, body }, opts)) as KubeObject;
+        return (await clients.core.patchNamespacedService({ name: ref.name, namespace: ref.namespace, body }, opts)) as PatchedObject;
       case 'Namespace':
-        return (await clients.core.patchNamespace({ name: ref.name, body }, opts)) as KubeObject;
+        return (await clients.core.patchNamespace({ name: ref.name, body }, opts)) as PatchedObject;
       case 'Node':
-        return (await clients.core.patchNode({ name: ref.name, body }, opts)) as KubeObject;
+        return (await clients.core.patchNode({ name: ref.name, body }, opts)) as PatchedObject;
     }
   }
   const { group, version, plural, name } = ref;
@@ -155,7 +155,7 @@ async function sendMergePatch(clients: KubeClients, ref: ObjectRef, body: object
       ? await clients.customObjects.patchClusterCustomObjectStatus(params, opts)
       : await clients.customObjects.patchClusterCustomObject(params, opts);
   }
-  return result as KubeObject;
+  return result as PatchedObject;
 }
 
 function conflictBackoffMs(attempt: number): number {
@@ -188,7 +188,7 @@ export async function mergePatch(
   ref: ObjectRef,
   body: Record<string, unknown>,
   options: PatchOptions & { subresource?: 'status'; stage?: string } = {},
-): Promise<KubeObject> {
+): Promise<PatchedObject> {
   const stage = options.stage ?? (options.subresource === 'status' ? 'patch-status' : 'patch');
   validateRef(ref, stage);
   const object = describeRef(ref);
@@ -224,7 +224,7 @@ export function patchAnnotations(
   ref: ObjectRef,
   changes: AnnotationChanges,
   options: PatchOptions = {},
-): Promise<KubeObject> {
+): Promise<PatchedObject> {
   validateRef(ref, 'patch-annotations');
   validateAnnotations(changes, ref, 'patch-annotations');
   return mergePatch(clients, ref, { metadata: { annotations: { ...changes } } }, { ...options, stage: 'patch-annotations' });
@@ -236,7 +236,7 @@ export function patchStatus(
   ref: CustomObjectRef,
   status: Record<string, unknown>,
   options: PatchOptions = {},
-): Promise<KubeObject> {
+): Promise<PatchedObject> {
   validateRef(ref, 'patch-status');
   if ('kind' in (ref as object)) throw badInput('status patches are only supported for custom objects', 'patch-status', ref);
   if (status === null || typeof status !== 'object' || Array.isArray(status)) {
@@ -260,15 +260,15 @@ export interface MutateOptions {
 export async function mutateAnnotations(
   clients: KubeClients,
   ref: ObjectRef,
-  compute: (current: Readonly<Record<string, string>>, object: KubeObject) => AnnotationChanges | undefined | Promise<AnnotationChanges | undefined>,
+  compute: (current: Readonly<Record<string, string>>, object: PatchedObject) => AnnotationChanges | undefined | Promise<AnnotationChanges | undefined>,
   options: MutateOptions = {},
-): Promise<KubeObject> {
+): Promise<PatchedObject> {
   const stage = 'mutate-annotations';
   validateRef(ref, stage);
   const object = describeRef(ref);
   const maxRetries = options.maxConflictRetries ?? 5;
   for (let attempt = 0; ; attempt++) {
-    let current: KubeObject;
+    let current: PatchedObject;
     try {
       current = await read(clients, ref, options.signal);
     } catch (err) {

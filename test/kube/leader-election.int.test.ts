@@ -174,11 +174,11 @@ describe('LeaderElector on a real coordination.k8s.io/v1 Lease', () => {
 
     const aStoppedAt = a.stopped[0]!;
     expect(a.elector.lastStopReason()).toBe('renew-deadline');
-    expect(aStoppedAt - cutAt).toBeLessThanOrEqual(SHORT.renewDeadlineMs + 300);
+    expect(aStoppedAt - cutAt).toBeLessThanOrEqual(SHORT.renewDeadlineMs + 700); // timer lateness on a loaded machine
     expect(aStoppedAt).toBeLessThan(bLeadsAt);
-    // b waited for the lease to expire by its own observation: not earlier than leaseDuration
-    // after a's last renewal (which was at most ~one retry period before the cut) ...
-    expect(bLeadsAt - cutAt).toBeGreaterThanOrEqual(SHORT.leaseDurationMs - SHORT.retryPeriodMs - 100);
+    // b waited for the lease to expire by its own observation: leaseDuration after a's last
+    // renewal, which started about one retry period (plus request time) before the cut ...
+    expect(bLeadsAt - cutAt).toBeGreaterThanOrEqual(SHORT.leaseDurationMs - SHORT.retryPeriodMs - 600);
     // ... and not much later.
     expect(bLeadsAt - cutAt).toBeLessThanOrEqual(SHORT.leaseDurationMs + 2 * maxRetryGap(SHORT) + SLACK_MS);
     const { samples, overlaps } = watcher.result();
@@ -208,7 +208,7 @@ describe('LeaderElector on a real coordination.k8s.io/v1 Lease', () => {
       child.kill('SIGKILL');
       const bLeadsAt = await until('b leads', () => b.elector.isLeader(), 20_000);
       expect(b.started[0]!).toBeGreaterThan(killedAt);
-      expect(bLeadsAt - killedAt).toBeGreaterThanOrEqual(SHORT.leaseDurationMs - SHORT.retryPeriodMs - 100);
+      expect(bLeadsAt - killedAt).toBeGreaterThanOrEqual(SHORT.leaseDurationMs - SHORT.retryPeriodMs - 600);
       expect(bLeadsAt - killedAt).toBeLessThanOrEqual(SHORT.leaseDurationMs + 2 * maxRetryGap(SHORT) + SLACK_MS);
       expect((await readLease('killed')).holderIdentity).toBe('b');
       console.log(`kill: b led ${(bLeadsAt - killedAt).toFixed(0)} ms after SIGKILL of the leader`);
