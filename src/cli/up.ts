@@ -43,6 +43,9 @@ export function readyMessage(cluster: LocalCluster): string {
 
 /** Runs until a signal; returns the exit code. */
 export async function runUp(flags: UpFlags): Promise<number> {
+  // The terminal may be gone by the time we stop (SIGHUP, closed pipe): a failed write must not
+  // abort the shutdown half-way.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const options = upOptions(flags);
   const view = createStatusView(plannedSteps(options), process.stdout);
   let signalled: NodeJS.Signals | undefined;

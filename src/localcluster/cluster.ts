@@ -3,7 +3,7 @@
 // OVN Northbound database, on loopback ports in one directory. Stopped by PID in reverse order.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { applyObjects, readManifestDir, readManifestFile, waitCrdsEstablished, w
 import { type NbServer, type Northd, startNbServer, startNorthd } from './nb-server.ts';
 import { generatePki } from './pki.ts';
 import { freeLoopbackPorts } from './ports.ts';
-import { type ManagedProcess, spawnManaged, waitFor } from './process.ts';
+import { killAllManagedSync, type ManagedProcess, spawnManaged, waitFor } from './process.ts';
 import { type ProgressSink, stderrProgress, timedStep } from './progress.ts';
 import { apiCall, apiCallOk, type ApiTarget, rawRequest } from './rest.ts';
 import { createRunEntry, reapLeftoverClusters, type RunEntry } from './run-registry.ts';
@@ -221,7 +221,9 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const removeDir = created && options.keepDir !== true;
   const name = `${process.pid}-${randomBytes(3).toString('hex')}`;
   const entry = createRunEntry(name, dir, removeDir);
+  installExitHook();
   const state = new ClusterState(name, dir, binDir, o, sink, t0, entry, removeDir);
+  unstopped.add(state);
   try {
     await state.start();
   } catch (err) {
@@ -229,6 +231,25 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     throw err;
   }
   return state.handle();
+}
+
+/** Clusters not stopped yet; if the process exits with some, they are torn down synchronously. */
+const unstopped = new Set<ClusterState>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' allows only synchronous work: SIGKILL every child, then drop records and temp dirs.
+  // (A death by signal skips 'exit'; the next start's reapLeftoverClusters covers that case.)
+  process.on('exit', () => {
+    if (unstopped.size === 0) return;
+    killAllManagedSync();
+    for (const state of unstopped) {
+      state.entry.remove();
+      if (state.removeDir) rmSync(state.dir, { recursive: true, force: true });
+    }
+  });
 }
 
 /** Same lookup as ensureBinaries, but a missing binary is an error instead of a 20-minute build. */
@@ -596,6 +617,7 @@ class ClusterState {
     }
     this.entry.remove();
     if (this.removeDir) await rm(this.dir, { recursive: true, force: true });
+    unstopped.delete(this);
     this.sink({ step: 'cluster', phase: 'stopped', elapsedMs: performance.now() - started, detail: this.removeDir ? 'dir removed' : `dir kept: ${this.dir}` });
     if (errors.length > 0) throw errors[0];
   }

@@ -11,16 +11,27 @@ import { pidGone } from './watch-stream.ts';
 
 const started: LocalCluster[] = [];
 
+async function goneWithin(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!pidGone(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return pidGone(pid);
+}
+
 afterAll(async () => {
   await Promise.all(started.map((c) => c.stop()));
 });
 
-/** Starts an apiserver-only cluster in a child Node process, then SIGKILLs that process. */
-async function crashedRun(): Promise<{ pids: number[]; dir: string }> {
+/**
+ * Starts an apiserver-only cluster in a child Node process and then ends that process without
+ * stop(): by SIGKILL ('kill') or by process.exit ('exit').
+ */
+async function abandonedRun(how: 'kill' | 'exit'): Promise<{ pids: number[]; dir: string; entry: string }> {
   const script = `
     import { startLocalCluster } from ${JSON.stringify(join(import.meta.dirname, '../../src/localcluster/index.ts'))};
+    import { runRoot } from ${JSON.stringify(join(import.meta.dirname, '../../src/localcluster/run-registry.ts'))};
     const c = await startLocalCluster({ apiserverOnly: true, crds: false, rbac: false, progress: false });
-    process.stdout.write(JSON.stringify({ pids: Object.values(c.processes), dir: c.dir }) + '\\n');
+    process.stdout.write(JSON.stringify({ pids: Object.values(c.processes), dir: c.dir, entry: runRoot() + '/cluster-' + c.name }) + '\\n');
+    if (${JSON.stringify(how)} === 'exit') process.exit(0);
     setInterval(() => {}, 1000);
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -31,24 +42,37 @@ async function crashedRun(): Promise<{ pids: number[]; dir: string }> {
       const nl = buf.indexOf('\n');
       if (nl >= 0) resolve(buf.slice(0, nl));
     });
-    child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+    child.once('exit', (code) => {
+      if (!buf.includes('\n')) reject(new Error(`child exited early with ${code}`));
+    });
   });
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
-  return JSON.parse(line) as { pids: number[]; dir: string };
+  if (how === 'kill') child.kill('SIGKILL');
+  if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+  return JSON.parse(line) as { pids: number[]; dir: string; entry: string };
 }
 
 describe('clusters side by side and after a crash', () => {
+  it('a process that exits without stop() takes its cluster with it', async () => {
+    const run = await abandonedRun('exit');
+    expect(run.pids.length).toBe(2);
+    // SIGKILLed at exit; init reaps the orphaned zombies a moment later.
+    for (const pid of run.pids) expect(await goneWithin(pid, 5000), `pid ${pid}`).toBe(true);
+    expect(existsSync(run.dir)).toBe(false);
+    expect(existsSync(run.entry)).toBe(false);
+  });
+
   it('the next start stops what a crashed run left behind', async () => {
-    const crashed = await crashedRun();
+    const crashed = await abandonedRun('kill');
     expect(crashed.pids.length).toBe(2);
     // The owner died by SIGKILL, so nothing stopped its etcd and apiserver.
     for (const pid of crashed.pids) expect(pidGone(pid), `orphan ${pid} still running`).toBe(false);
     const events: string[] = [];
     const a = await startLocalCluster({ apiserverOnly: true, progress: (e) => events.push(`${e.step} ${e.phase} ${e.detail ?? ''}`) });
     started.push(a);
-    expect(events.some((e) => e.startsWith('leftovers stopped killed 2 process(es)'))).toBe(true);
-    for (const pid of crashed.pids) expect(pidGone(pid), `orphan ${pid}`).toBe(true);
+    // At least our 2 orphans (another crashed run on this machine may add its own).
+    const reaped = events.map((e) => /^leftovers stopped killed (\d+) process/.exec(e)).find((m) => m !== null);
+    expect(Number(reaped?.[1] ?? 0)).toBeGreaterThanOrEqual(2);
+    for (const pid of crashed.pids) expect(await goneWithin(pid, 5000), `orphan ${pid}`).toBe(true);
     expect(existsSync(crashed.dir)).toBe(false);
   });
 
