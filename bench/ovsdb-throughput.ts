@@ -1,6 +1,8 @@
 // LSP creations per second through OvsdbClient against a real ovsdb-server (OVN Northbound),
-// standalone and single-node RAFT: sequential, pipelined, batched (100 LSPs per transact) and
-// coalesced (TransactionCoalescer). Each LSP is Kube-OVN's shape: an insert with a named uuid plus
+// standalone and single-node RAFT: sequential (one transact at a time), pipelined (all N in
+// flight, one transact() call each), pipelined-many (the same through one transactMany call:
+// one encoder call, one write), batched (100 LSPs per transact) and coalesced
+// (TransactionCoalescer with its defaults). Each LSP is Kube-OVN's shape: an insert with a named uuid plus
 // a mutate of Logical_Switch.ports. Every scenario gets a fresh server and database.
 //
 //   node bench/ovsdb-throughput.ts            # N=2000 LSPs, 3 runs per cell, median
@@ -22,7 +24,7 @@ if (!Number.isInteger(N) || N < BATCH || N % BATCH !== 0) throw new Error(`OVNKI
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`OVNKIT_BENCH_RUNS must be ≥ 1 (got ${RUNS})`);
 
 type Mode = 'standalone' | 'raft-1';
-const SCENARIOS = ['sequential', 'pipelined', 'batched', 'coalesced'] as const;
+const SCENARIOS = ['sequential', 'pipelined', 'pipelined-many', 'batched', 'coalesced'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Result {
@@ -88,6 +90,12 @@ async function runOnce(mode: Mode, scenario: Scenario): Promise<Result> {
       transactions = N;
     } else if (scenario === 'pipelined') {
       await Promise.all(Array.from({ length: N }, (_, i) => timed(latencies, () => client.transact(NB, lspOps(i, lsUuid)))));
+      transactions = N;
+    } else if (scenario === 'pipelined-many') {
+      // Same transactions as 'pipelined', but encoded by one transactBatch call and written at once.
+      const txns = Array.from({ length: N }, (_, i) => lspOps(i, lsUuid));
+      const t = performance.now();
+      await Promise.all(client.transactMany(NB, txns).map((p) => p.then(() => latencies.push(performance.now() - t))));
       transactions = N;
     } else if (scenario === 'batched') {
       for (let b = 0; b < N / BATCH; b++) {
