@@ -46,7 +46,9 @@ export type { Clock, TimerHandle } from './clock.ts';
 export { EventRecorder, formatNote } from './events.ts';
 export type { EventInput, EventRecorderOptions, EventRecorderStats, EventType, RegardingRef } from './events.ts';
 export { describeRef, mergePatch, mutateAnnotations, patchAnnotations, patchStatus } from './patch.ts';
-export type { AnnotationChanges, CoreObjectRef, CustomObjectRef, MutateOptions, ObjectRef, PatchOptions } from './patch.ts';
+export type { AnnotationChanges, CoreObjectRef, CustomObjectRef, MutateOptions, ObjectRef, PatchedObject, PatchOptions } from './patch.ts';
+export { LeaderElector } from './leader-election.ts';
+export type { LeaderCallbacks, LeaderElectorOptions, StopReason } from './leader-election.ts';
 export {
   KubeApiError,
   MERGE_PATCH,
