@@ -5,6 +5,9 @@
 //! `{message, subnet?, pool?, owner?, nic?, address?, heldBy?}`. A panic inside an operation
 //! becomes code `Internal`, never an abort.
 
+// In the test build napi-derive registers nothing, so every export looks unused there.
+#![cfg_attr(test, allow(dead_code))]
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use napi::bindgen_prelude::{External, Int32ArraySlice, Utf16String};
@@ -261,7 +264,7 @@ pub fn ipam_pool_stats(ipam: &External<Ipam>, subnet: String, pool: String) -> n
 #[napi(catch_unwind)]
 pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, text: Utf16String) -> napi::Result<String, String> {
     guard(|| {
-        if lengths.len() % 6 != 0 {
+        if !lengths.len().is_multiple_of(6) {
             return Err(invalid_argument("restore: lengths must hold 6 entries per record"));
         }
         // Decode every field once into one UTF-8 buffer, remembering byte spans.

@@ -99,7 +99,7 @@ impl AddrSet {
     pub fn next_ge(&self, from: u128) -> Option<u128> {
         match self {
             AddrSet::Dense { base, bits } => {
-                let start = if from <= *base { 0 } else { from - *base };
+                let start = from.saturating_sub(*base);
                 if start >= u128::from(bits.len()) {
                     return None;
                 }

@@ -74,8 +74,8 @@ impl SparseBits {
         let (b0, _, _) = split(from);
         for (&b, blk) in self.blocks.range(b0..) {
             let start = if b == b0 { (from & 0xff) as usize } else { 0 };
-            for w in (start >> 6)..WORDS {
-                let mut word = blk[w];
+            for (w, &value) in blk.iter().enumerate().skip(start >> 6) {
+                let mut word = value;
                 if w == start >> 6 {
                     word &= u64::MAX << (start & 63);
                 }
@@ -96,8 +96,8 @@ impl SparseBits {
                 return Some(if expected == b0 { from } else { expected << BLOCK_BITS });
             }
             let start = if b == b0 { (from & 0xff) as usize } else { 0 };
-            for w in (start >> 6)..WORDS {
-                let mut inv = !blk[w];
+            for (w, &value) in blk.iter().enumerate().skip(start >> 6) {
+                let mut inv = !value;
                 if w == start >> 6 {
                     inv &= u64::MAX << (start & 63);
                 }

@@ -1,4 +1,5 @@
 //! One test per rule of docs/ipam.md, through the public API of the crate.
+#![allow(clippy::result_large_err)]
 
 use ovnkit_ipam::addr::Family;
 use ovnkit_ipam::error::ErrorCode;
