@@ -36,7 +36,8 @@ describe('server killed mid-transaction', () => {
       client.transact(NB, Array.from({ length: 20 }, (_, j) => ({ ...insertSwitch(`kill-${i}-${j}`), 'uuid-name': `u${j}` }))),
     );
     const settled = Promise.allSettled(inflight);
-    await sleep(5);
+    // Kill as soon as the server has answered the first one: it is then busy with the rest.
+    await inflight[0];
     await s.kill('SIGKILL');
     const outcomes = await settled;
     const rejected = outcomes.filter((o) => o.status === 'rejected');
@@ -50,7 +51,8 @@ describe('server killed mid-transaction', () => {
     // No server: a new request fails at once rather than waiting.
     const t0 = Date.now();
     await expect(client.transact(NB, [insertSwitch('while-down')])).rejects.toMatchObject({ code: 'ConnectionLost' });
-    expect(Date.now() - t0).toBeLessThan(100);
+    // "At once" next to the 30 s request timeout; slack for a loaded machine.
+    expect(Date.now() - t0).toBeLessThan(500);
 
     await sleep(300); // a few reconnect rounds against a dead socket
     await s.restart();
@@ -154,7 +156,8 @@ describe('inactivity probe', () => {
     const { at, reason } = await disconnected;
     expect(reason).toMatchObject({ code: 'ProbeTimeout' });
     // Idle for one interval, probe, no answer for another: dead after 2-3 intervals.
-    expect(at - stoppedAt).toBeLessThan(3 * probeIntervalMs + 1500);
+    // (plus slack for timers firing late on a loaded machine).
+    expect(at - stoppedAt).toBeLessThan(3 * probeIntervalMs + 3000);
     expect(await pending).toMatchObject({ code: 'ConnectionLost' });
     s.process.signal('SIGCONT');
   });
