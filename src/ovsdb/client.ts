@@ -79,6 +79,11 @@ interface MonitorState {
   active: boolean;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 interface ServerDatabaseRow {
   name?: string;
   model?: string;
@@ -108,6 +113,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   readonly #log: Logger;
   readonly #schemas = new Map<string, DatabaseSchema>();
   readonly #monitors = new Map<string, MonitorState>();
+  readonly #waiters = new Set<Waiter>();
   #conn: OvsdbConnection | undefined;
   #clustered = false;
   #closed = false;
@@ -203,16 +209,25 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
   waitConnected(timeoutMs = this.#opts.connectTimeoutMs): Promise<void> {
     if (this.connected) return Promise.resolve();
     if (this.#closed) return Promise.reject(this.#closedError('waitConnected'));
+    // A plain set, not 'connected' listeners: many callers wait at once after a failover.
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off('connected', onConnected);
-        reject(new OvsdbConnectionError('ConnectFailed', 'waitConnected', this.remoteText, `not connected within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onConnected = (): void => {
-        clearTimeout(timer);
-        resolve();
+      const waiter: Waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          reject(err);
+        },
       };
-      this.once('connected', onConnected);
+      const timer = setTimeout(
+        () => waiter.reject(new OvsdbConnectionError('ConnectFailed', 'waitConnected', this.remoteText, `not connected within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.#waiters.add(waiter);
     });
   }
 
@@ -299,6 +314,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#cancelSleep?.();
+    for (const w of [...this.#waiters]) w.reject(this.#closedError('waitConnected'));
     const conn = this.#conn;
     this.#conn = undefined;
     conn?.close(this.#closedError('close'));
@@ -397,6 +413,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     const previous = this.#lastLeader;
     this.#lastLeader = remote.text;
     this.#log.info({ event: 'connected', remote: remote.text, clustered: this.#clustered }, 'connected');
+    for (const w of [...this.#waiters]) w.resolve();
     this.emit('connected', { remote: remote.text, clustered: this.#clustered });
     if (this.#clustered && previous !== undefined && previous !== remote.text) {
       this.#log.info({ event: 'leader_changed', previous, current: remote.text }, 'now talking to a new leader');
