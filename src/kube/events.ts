@@ -101,6 +101,23 @@ export function formatNote(fields: Record<string, string | number | undefined>):
     .join(' ');
 }
 
+/**
+ * The `regarding` reference for an object as the apiserver returned it (a pod from an informer,
+ * a Subnet, ...). Cluster-scoped objects have no namespace.
+ */
+export function regardingFor(object: {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+}, fallbackKind?: string): RegardingRef {
+  const ref: RegardingRef = { kind: object.kind ?? fallbackKind ?? '', name: object.metadata?.name ?? '' };
+  if (object.apiVersion !== undefined) ref.apiVersion = object.apiVersion;
+  if (object.metadata?.namespace !== undefined && object.metadata.namespace !== '') ref.namespace = object.metadata.namespace;
+  if (object.metadata?.uid !== undefined) ref.uid = object.metadata.uid;
+  if (object.metadata?.resourceVersion !== undefined) ref.resourceVersion = object.metadata.resourceVersion;
+  return ref;
+}
+
 function microTime(date: Date): string {
   return date.toISOString().slice(0, -1) + '000Z';
 }

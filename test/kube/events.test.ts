@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/kube/clock.ts';
 import type { KubeClients, KubeLogger } from '../../src/kube/client.ts';
-import { EventRecorder, formatNote, type RegardingRef } from '../../src/kube/events.ts';
+import { EventRecorder, formatNote, regardingFor, type RegardingRef } from '../../src/kube/events.ts';
 
 const quiet: KubeLogger = { error: () => {}, warn: () => {}, info: () => {} };
 const obj: RegardingRef = { kind: 'Pod', namespace: 'ns', name: 'p' };
@@ -87,6 +87,22 @@ describe('EventRecorder (writer logic)', () => {
     await rec.flush();
     expect(fake.calls.map((c) => c.op)).toEqual(['create', 'create']);
     expect(fake.calls[0]!.body.metadata.name).not.toBe(fake.calls[1]!.body.metadata.name);
+  });
+
+  it('regardingFor builds the reference from an object, with a fallback kind for list items', () => {
+    expect(regardingFor({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u1', resourceVersion: '7' } })).toEqual({
+      apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'ns', uid: 'u1', resourceVersion: '7',
+    });
+    expect(regardingFor({ metadata: { name: 'ovn-default', namespace: '' } }, 'Subnet')).toEqual({ kind: 'Subnet', name: 'ovn-default' });
+  });
+
+  it('an event whose reference lacks a kind (regardingFor without fallback) is dropped and counted, not thrown', async () => {
+    const fake = heldEventsApi();
+    const rec = new EventRecorder({ clients: fake.clients, reportingController: 'c', reportingInstance: 'i', clock: new FakeClock(), logger: quiet });
+    rec.record({ regarding: regardingFor({ metadata: { name: 'x' } }), type: 'Normal', reason: 'R', action: 'A', note: 'n' });
+    await rec.flush();
+    expect(rec.stats().droppedInvalid).toBe(1);
+    expect(fake.calls).toHaveLength(0);
   });
 
   it('rejects a recorder without reporting identity at construction', () => {
