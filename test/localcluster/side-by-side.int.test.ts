@@ -23,9 +23,9 @@ afterAll(async () => {
 
 /**
  * Starts an apiserver-only cluster in a child Node process and then ends that process without
- * stop(): by SIGKILL ('kill') or by process.exit ('exit').
+ * stop(): by SIGKILL ('kill'), SIGTERM ('term') or process.exit ('exit').
  */
-async function abandonedRun(how: 'kill' | 'exit'): Promise<{ pids: number[]; dir: string; entry: string }> {
+async function abandonedRun(how: 'kill' | 'exit' | 'term'): Promise<{ pids: number[]; dir: string; entry: string }> {
   const script = `
     import { startLocalCluster } from ${JSON.stringify(join(import.meta.dirname, '../../src/localcluster/index.ts'))};
     import { runRoot } from ${JSON.stringify(join(import.meta.dirname, '../../src/localcluster/run-registry.ts'))};
@@ -47,6 +47,7 @@ async function abandonedRun(how: 'kill' | 'exit'): Promise<{ pids: number[]; dir
     });
   });
   if (how === 'kill') child.kill('SIGKILL');
+  if (how === 'term') child.kill('SIGTERM');
   if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
   return JSON.parse(line) as { pids: number[]; dir: string; entry: string };
 }
@@ -59,6 +60,11 @@ describe('clusters side by side and after a crash', () => {
     for (const pid of run.pids) expect(await goneWithin(pid, 5000), `pid ${pid}`).toBe(true);
     expect(existsSync(run.dir)).toBe(false);
     expect(existsSync(run.entry)).toBe(false);
+  });
+
+  it('SIGTERM to the owning process kills its cluster processes', async () => {
+    const run = await abandonedRun('term');
+    for (const pid of run.pids) expect(await goneWithin(pid, 5000), `pid ${pid}`).toBe(true);
   });
 
   it('the next start stops what a crashed run left behind', async () => {
