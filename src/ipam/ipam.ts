@@ -41,7 +41,17 @@ export interface IpamOptions {
   macSeed?: number;
 }
 
-const NAME = /^[\x21-\x7e]{1,512}$/;
+/** 1-512 characters in 0x21..0x7e (a loop: cheaper than a regex on the hot path). */
+function isName(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const n = value.length;
+  if (n === 0 || n > 512) return false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
 const NAME_RULE = 'a name (1-512 printable ASCII characters without spaces)';
 
 function fail(where: string, what: string, expected: string): never {
@@ -49,7 +59,7 @@ function fail(where: string, what: string, expected: string): never {
 }
 
 function name(where: string, what: string, value: unknown): string {
-  if (typeof value !== 'string' || !NAME.test(value)) fail(where, what, NAME_RULE);
+  if (!isName(value)) fail(where, what, NAME_RULE);
   return value;
 }
 
@@ -59,7 +69,7 @@ function optName(where: string, what: string, value: unknown): string | undefine
 
 /** A pool name, where "" (the default pool) is also a string the backend judges. */
 function poolName(where: string, value: unknown): string {
-  if (typeof value !== 'string' || (value !== '' && !NAME.test(value))) fail(where, 'pool', `"" or ${NAME_RULE}`);
+  if (value !== '' && !isName(value)) fail(where, 'pool', `"" or ${NAME_RULE}`);
   return value;
 }
 
@@ -148,18 +158,17 @@ export class Ipam implements IpamBackend {
   }
 
   allocate(req: AllocateRequest): Allocation {
+    // Hot path: check in place and pass the request through (no copy).
     const w = 'allocate';
     const r = obj(w, req);
-    const clean: AllocateRequest = { subnet: name(w, 'subnet', r.subnet), owner: name(w, 'owner', r.owner), nic: name(w, 'nic', r.nic) };
-    if (r.pool !== undefined) clean.pool = poolName(w, r.pool);
-    if (r.family !== undefined) {
-      if (r.family !== 'ipv4' && r.family !== 'ipv6') fail(w, 'family', "'ipv4' or 'ipv6'");
-      clean.family = r.family;
-    }
-    const mac = macOption(w, r.mac);
-    if (mac !== undefined) clean.mac = mac;
-    if (r.skip !== undefined) clean.skip = strArray(w, 'skip', r.skip);
-    return this.backend.allocate(clean);
+    name(w, 'subnet', r.subnet);
+    name(w, 'owner', r.owner);
+    name(w, 'nic', r.nic);
+    if (r.pool !== undefined) poolName(w, r.pool);
+    if (r.family !== undefined && r.family !== 'ipv4' && r.family !== 'ipv6') fail(w, 'family', "'ipv4' or 'ipv6'");
+    macOption(w, r.mac);
+    if (r.skip !== undefined) strArray(w, 'skip', r.skip);
+    return this.backend.allocate(req);
   }
 
   allocateStatic(req: StaticRequest): Allocation {

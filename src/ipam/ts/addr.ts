@@ -124,50 +124,66 @@ export function parseMac(text: string): string | undefined {
 
 /**
  * splitmix64 on two uint32 halves (exact mod 2^64 without bigint, which would cost more than
- * the rest of an allocation). Must match docs/ipam.md §8 bit for bit.
+ * the rest of an allocation). Must match docs/ipam.md §8 bit for bit. Results are left in
+ * outHi/outLo to avoid allocating per draw.
  */
 export class SplitMix64 {
   private hi: number;
   private lo: number;
+  outHi = 0;
+  outLo = 0;
 
   constructor(seed: number) {
     this.hi = Math.floor(seed / 4294967296) >>> 0;
     this.lo = seed >>> 0;
   }
 
-  /** Next output as [hi, lo] uint32 halves. */
-  next(): [number, number] {
+  /** Advances and leaves the next output in outHi/outLo. */
+  step(): void {
     let lo = this.lo + 0x7f4a7c15;
     const carry = lo >= 4294967296 ? 1 : 0;
     lo >>>= 0;
     const hi = (this.hi + 0x9e3779b9 + carry) >>> 0;
     this.hi = hi;
     this.lo = lo;
-    let zh = hi;
-    let zl = lo;
     // z ^= z >> 30; z *= 0xBF58476D1CE4E5B9
-    zl = (zl ^ ((zl >>> 30) | (zh << 2))) >>> 0;
-    zh = (zh ^ (zh >>> 30)) >>> 0;
-    [zh, zl] = mul64(zh, zl, 0xbf58476d, 0x1ce4e5b9);
+    let zl = (lo ^ ((lo >>> 30) | (hi << 2))) >>> 0;
+    let zh = (hi ^ (hi >>> 30)) >>> 0;
+    mul64(zh, zl, 0xbf58476d, 0x1ce4e5b9);
+    zh = mulHi;
+    zl = mulLo;
     // z ^= z >> 27; z *= 0x94D049BB133111EB
     zl = (zl ^ ((zl >>> 27) | (zh << 5))) >>> 0;
     zh = (zh ^ (zh >>> 27)) >>> 0;
-    [zh, zl] = mul64(zh, zl, 0x94d049bb, 0x133111eb);
+    mul64(zh, zl, 0x94d049bb, 0x133111eb);
+    zh = mulHi;
+    zl = mulLo;
     // z ^= z >> 31
-    zl = (zl ^ ((zl >>> 31) | (zh << 1))) >>> 0;
-    zh = (zh ^ (zh >>> 31)) >>> 0;
-    return [zh, zl];
+    this.outLo = (zl ^ ((zl >>> 31) | (zh << 1))) >>> 0;
+    this.outHi = (zh ^ (zh >>> 31)) >>> 0;
+  }
+
+  /** Next output as [hi, lo] uint32 halves. */
+  next(): [number, number] {
+    this.step();
+    return [this.outHi, this.outLo];
   }
 
   /** A locally administered unicast MAC from the next output (docs/ipam.md §8). */
   nextMac(): string {
-    const [hi, lo] = this.next();
+    this.step();
+    const hi = this.outHi;
+    const lo = this.outLo;
     const b0 = ((hi >>> 24) | 0x02) & 0xfe;
     return `${HEX2[b0]}:${HEX2[(hi >>> 16) & 255]}:${HEX2[(hi >>> 8) & 255]}:${HEX2[hi & 255]}:${HEX2[lo >>> 24]}:${HEX2[(lo >>> 16) & 255]}`;
   }
 }
 
-function mul64(aHi: number, aLo: number, bHi: number, bLo: number): [number, number] {
+let mulHi = 0;
+let mulLo = 0;
+
+/** (aHi:aLo) * (bHi:bLo) mod 2^64 into mulHi:mulLo. */
+function mul64(aHi: number, aLo: number, bHi: number, bLo: number): void {
   const a0 = aLo & 0xffff;
   const a1 = aLo >>> 16;
   const b0 = bLo & 0xffff;
@@ -177,8 +193,7 @@ function mul64(aHi: number, aLo: number, bHi: number, bLo: number): [number, num
   const p10 = a1 * b0;
   const p11 = a1 * b1;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  const lo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
-  let hi = p11 + (p01 >>> 16) + (p10 >>> 16) + Math.floor(mid / 65536);
-  hi = (hi + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
-  return [hi, lo];
+  mulLo = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
+  const hi = p11 + (p01 >>> 16) + (p10 >>> 16) + Math.floor(mid / 65536);
+  mulHi = (hi + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
 }

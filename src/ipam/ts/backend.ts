@@ -20,9 +20,12 @@ import { SplitMix64, parseIp, parseMac } from './addr.ts';
 import type { Idx, IdxSet } from './bitset.ts';
 import { FamilyState, type NicRecord, type PoolFamily, inOffRanges, nextIdx, zeroIdx } from './family.ts';
 import { type Ranges, contains, count, equal, format, intersect, normalize, subtract, subtractPoints, union, fromPoints } from './ranges.ts';
+import { TombMap } from './tombmap.ts';
 import { type FamilyDef, formatAbs, parseEntries, parseStaticIps, parseSubnetSpec } from './spec.ts';
 
 const KINDS: readonly IpFamily[] = ['ipv4', 'ipv6'];
+const V4_ONLY: readonly IpFamily[] = ['ipv4'];
+const V6_ONLY: readonly IpFamily[] = ['ipv6'];
 
 interface Pool {
   readonly name: string;
@@ -39,8 +42,8 @@ interface Subnet {
   /** "" is the default pool */
   readonly pools: Map<string, Pool>;
   /** key owner + " " + nic (names never contain a space) */
-  readonly nics: Map<string, NicRecord>;
-  readonly macs: Map<string, NicRecord>;
+  readonly nics: TombMap<string, NicRecord>;
+  readonly macs: TombMap<string, NicRecord>;
 }
 
 /** A pick planned for one family, committed only once every check passed. */
@@ -64,7 +67,7 @@ function poolLabel(name: string): string {
 
 export class TsBackend implements IpamBackend {
   private readonly subnets = new Map<string, Subnet>();
-  private readonly owners = new Map<string, Set<NicRecord>>();
+  private readonly owners = new TombMap<string, NicRecord[]>();
   private readonly rng: SplitMix64;
 
   constructor(options: BackendOptions) {
@@ -77,7 +80,7 @@ export class TsBackend implements IpamBackend {
     const def = parseSubnetSpec(spec);
     const existing = this.subnets.get(spec.name);
     if (!existing) {
-      const subnet: Subnet = { name: spec.name, ipv4: undefined, ipv6: undefined, pools: new Map(), nics: new Map(), macs: new Map() };
+      const subnet: Subnet = { name: spec.name, ipv4: undefined, ipv6: undefined, pools: new Map(), nics: new TombMap(), macs: new TombMap() };
       subnet.pools.set('', { name: '', raw: { ipv4: [], ipv6: [] }, ipv4: undefined, ipv6: undefined });
       for (const kind of KINDS) {
         const fd = def[kind];
@@ -220,43 +223,49 @@ export class TsBackend implements IpamBackend {
 
   allocate(req: AllocateRequest): Allocation {
     const { owner, nic } = req;
-    const fields = { subnet: req.subnet, owner, nic };
-    const mac = this.parseMacOption(req.mac, fields);
-    const skip = req.skip === undefined ? undefined : parseSkip(req.skip, fields);
+    const mac = req.mac === undefined || req.mac === null ? req.mac : this.parseMacOption(req.mac, { subnet: req.subnet, owner, nic });
+    const skip = req.skip === undefined || req.skip.length === 0 ? undefined : parseSkip(req.skip, { subnet: req.subnet, owner, nic });
     const subnet = this.requireSubnet(req.subnet, { owner, nic });
-    let kinds: readonly IpFamily[];
+    let kinds: readonly IpFamily[] = KINDS;
     if (req.family !== undefined) {
       if (!subnet[req.family]) {
-        throw new IpamError('InvalidIPFamily', `subnet ${q(subnet.name)} has no ${req.family} addresses`, fields);
+        throw new IpamError('InvalidIPFamily', `subnet ${q(subnet.name)} has no ${req.family} addresses`, { subnet: subnet.name, owner, nic });
       }
-      kinds = req.family === 'ipv4' ? ['ipv4'] : ['ipv6'];
-    } else {
-      kinds = KINDS;
+      kinds = req.family === 'ipv4' ? V4_ONLY : V6_ONLY;
     }
     const poolName = req.pool ?? '';
     const pool = subnet.pools.get(poolName);
-    if (!pool) throw new IpamError('NoAvailableAddress', `subnet ${q(subnet.name)} has no pool ${q(poolName)}`, { ...fields, pool: poolName });
+    if (!pool) {
+      throw new IpamError('NoAvailableAddress', `subnet ${q(subnet.name)} has no pool ${q(poolName)}`, { subnet: subnet.name, owner, nic, pool: poolName });
+    }
     const rec = subnet.nics.get(owner + ' ' + nic);
 
-    const picks: Pick[] = [];
+    // Plan every family before touching anything (docs/ipam.md §4).
+    let p4: Pick | undefined;
+    let p6: Pick | undefined;
     for (const kind of kinds) {
       const fam = subnet[kind];
       if (!fam) continue;
-      const cur = rec?.[famKey(kind)];
+      const cur = kind === 'ipv4' ? rec?.v4 : rec?.v6;
       const skipSet = skip ? skipOffsets(fam, skip) : undefined;
-      if (cur !== undefined && !(skipSet && skipSet.has(cur))) {
-        picks.push({ fam, kind, pool, pick: undefined, moving: undefined });
-        continue;
-      }
-      picks.push(this.planPick(subnet, fam, kind, pool, skipSet, cur, owner, nic));
+      const p: Pick =
+        cur !== undefined && !(skipSet && skipSet.has(cur))
+          ? { fam, kind, pool, pick: undefined, moving: undefined }
+          : this.planPick(subnet, fam, kind, pool, skipSet, cur, owner, nic);
+      if (kind === 'ipv4') p4 = p;
+      else p6 = p;
     }
-    if (typeof mac === 'string') this.checkMac(subnet, mac, rec, owner, false, fields);
+    if (typeof mac === 'string') this.checkMac(subnet, mac, rec, owner, false, { subnet: subnet.name, owner, nic });
 
     const target = rec ?? this.createNic(subnet, owner, nic);
     const out: Allocation = {};
-    for (const p of picks) {
-      this.commitPick(subnet, p, target);
-      out[famKey(p.kind)] = p.fam.format(target[famKey(p.kind)]!);
+    if (p4) {
+      this.commitPick(subnet, p4, target);
+      out.v4 = p4.fam.format(target.v4!);
+    }
+    if (p6) {
+      this.commitPick(subnet, p6, target);
+      out.v6 = p6.fam.format(target.v6!);
     }
     this.commitMac(subnet, target, mac);
     if (target.mac !== undefined) out.mac = target.mac;
@@ -490,21 +499,19 @@ export class TsBackend implements IpamBackend {
   }
 
   private unindexOwner(rec: NicRecord): void {
-    const set = this.owners.get(rec.owner);
-    if (!set) return;
-    set.delete(rec);
-    if (set.size === 0) this.owners.delete(rec.owner);
+    const list = this.owners.get(rec.owner);
+    if (!list) return;
+    const at = list.indexOf(rec);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) this.owners.delete(rec.owner);
   }
 
   private createNic(subnet: Subnet, owner: string, nic: string): NicRecord {
     const rec: NicRecord = { subnet: subnet.name, owner, nic, v4: undefined, v6: undefined, mac: undefined };
     subnet.nics.set(owner + ' ' + nic, rec);
-    let set = this.owners.get(owner);
-    if (!set) {
-      set = new Set();
-      this.owners.set(owner, set);
-    }
-    set.add(rec);
+    const list = this.owners.get(owner);
+    if (list) list.push(rec);
+    else this.owners.set(owner, [rec]);
     return rec;
   }
 

@@ -240,7 +240,7 @@ class ChunkBits {
     if ((old & mask) === 0) return false;
     c[b >>> 5] = old & ~mask;
     this.count--;
-    if (c.every((w) => w === 0)) this.chunks.delete(key); // the stale sorted entry is skipped
+    // Empty chunks stay: deleting and re-creating one key is slow in V8 maps (see tombmap.ts).
     return true;
   }
 
@@ -259,8 +259,7 @@ class ChunkBits {
     }
     for (let k = lo; k < keys.length; k++) {
       const key = keys[k]!;
-      const c = this.chunks.get(key);
-      if (!c) continue;
+      const c = this.chunks.get(key)!;
       const startBit = key === fromKey ? Number(from & 255n) : 0;
       for (let w = startBit >>> 5; w < 8; w++) {
         const m = w === startBit >>> 5 ? c[w]! & (-1 << (startBit & 31)) : c[w]!;

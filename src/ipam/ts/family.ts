@@ -7,6 +7,7 @@ import { DENSE_LIMIT, DenseSet, type Idx, type IdxSet, SparseSet } from './bitse
 import { formatV4, formatV6 } from './addr.ts';
 import { type Ranges, contains, subtract, subtractPoints } from './ranges.ts';
 import type { FamilyDef } from './spec.ts';
+import { ArrayHeld, type HeldIndex, TombMap } from './tombmap.ts';
 
 export interface NicRecord {
   readonly subnet: string;
@@ -34,7 +35,7 @@ export class FamilyState {
   readonly size: bigint;
   readonly gatewayOff: Idx;
   readonly excludedOff: Array<[Idx, Idx]>;
-  readonly held = new Map<Idx, NicRecord>();
+  readonly held: HeldIndex<NicRecord>;
   private readonly firstNum: number;
 
   constructor(def: FamilyDef) {
@@ -43,6 +44,7 @@ export class FamilyState {
     this.size = def.last - def.first + 1n;
     this.dense = this.size <= BigInt(DENSE_LIMIT);
     this.firstNum = def.kind === 'ipv4' ? Number(def.first) : 0;
+    this.held = this.size <= 1n << 20n ? new ArrayHeld<NicRecord>(Number(this.size)) : new TombMap<Idx, NicRecord>();
     this.gatewayOff = this.off(def.gateway);
     this.excludedOff = this.offRanges(def.excluded);
   }
@@ -88,6 +90,7 @@ export class FamilyState {
   heldSorted(): bigint[] {
     const out: bigint[] = [];
     for (const i of this.held.keys()) out.push(this.abs(i));
+    if (this.held instanceof ArrayHeld) return out;
     return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
