@@ -5,9 +5,9 @@ import { randomInt } from 'node:crypto';
 import { chooseImpl, requestedImpl, type Impl } from '../native/load.ts';
 import { IpamError } from './errors.ts';
 import { createTsBackend } from './ts/backend.ts';
+import { createNativeBackend } from './native.ts';
 import type {
   AddressRecord,
-  BackendOptions,
   Allocation,
   AllocateRequest,
   IpamBackend,
@@ -17,14 +17,6 @@ import type {
   SubnetStats,
   SubnetUpdateResult,
 } from './types.ts';
-
-// Placeholder until src/ipam/native.ts (the Rust adapter) lands: with no adapter, a loaded
-// binding cannot serve the IPAM yet.
-function createNativeBackend(binding: Record<string, unknown>, options: BackendOptions): IpamBackend {
-  void binding;
-  void options;
-  throw new IpamError('Internal', 'ipam: native backend not built yet');
-}
 
 let adapterWarned = false;
 function warnAdapterOnce(err: unknown): void {

@@ -4,9 +4,12 @@ import { impls, makeIpam, nativeUnavailable } from './impls.ts';
 import { expectIpamError } from './helpers.ts';
 import type { AddressRecord } from '../../src/ipam/index.ts';
 
-describe.skipIf(nativeUnavailable === undefined)('native backend', () => {
-  it.skip(`NOT RUN: ${nativeUnavailable ?? ''}`, () => {});
-});
+if (nativeUnavailable !== undefined) {
+  // Reported as skipped (never as passed) so a missing native binary stays visible.
+  describe('native backend', () => {
+    it.skip(`NOT RUN: ${nativeUnavailable}`, () => {});
+  });
+}
 
 describe.each(impls)('IPAM semantics (%s)', (impl) => {
   const mk = (seed = 1) => makeIpam(impl, seed);
