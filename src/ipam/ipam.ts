@@ -1,7 +1,7 @@
 // The public IPAM: picks the native or TypeScript backend and checks argument types so both
 // backends only ever see well-typed input (docs/ipam.md §1, §11). Text formats (addresses,
 // CIDRs, MACs) are checked by the backends themselves, identically.
-import { randomInt } from 'node:crypto';
+import { getRandomValues } from 'node:crypto';
 import { chooseImpl, requestedImpl, type Impl } from '../native/load.ts';
 import { IpamError } from './errors.ts';
 import { createTsBackend } from './ts/backend.ts';
@@ -90,7 +90,10 @@ function macOption(where: string, value: unknown): string | null | undefined {
 }
 
 function resolveSeed(value: unknown): number {
-  if (value === undefined) return randomInt(0, 2 ** 48) * 32 + randomInt(0, 32);
+  if (value === undefined) {
+    const [hi, lo] = getRandomValues(new Uint32Array(2));
+    return (hi! & 0x1fffff) * 4294967296 + lo!;
+  }
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail('Ipam', 'macSeed', 'an integer in 0..2^53-1');
   return value;
 }
