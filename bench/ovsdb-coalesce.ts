@@ -3,6 +3,7 @@
 // (pipelined), and concurrent callers through the coalescer. Standalone and single-node RAFT,
 // each scenario on a fresh server, interleaved runs, median reported, ratios side by side.
 // Usage: node bench/ovsdb-coalesce.ts [lspPerRun=5000] [runs=3] [callers=256]
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { startNbCluster, startNbServer } from '../src/localcluster/nb-server.ts';
 import { NbClient } from '../src/ovsdb/nb-client.ts';
@@ -17,15 +18,24 @@ type Way = 'sequential' | 'pipelined' | 'coalesced';
 interface Sample {
   lspPerSec: number;
   transactions: number;
+  /** CPU per LSP (µs): less sensitive than wall time to other processes on a loaded machine */
+  clientCpuUs: number;
+  serverCpuUs: number;
 }
 
-async function startDb(mode: Mode): Promise<{ remote: string; stop: () => Promise<void> }> {
+/** utime + stime of a process in ms (10 ms resolution). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function startDb(mode: Mode): Promise<{ remote: string; pid: number; stop: () => Promise<void> }> {
   if (mode === 'standalone') {
     const s = await startNbServer({ tcp: false });
-    return { remote: s.remote, stop: () => s.stop() };
+    return { remote: s.remote, pid: s.pid, stop: () => s.stop() };
   }
   const c = await startNbCluster(1, { tcp: false });
-  return { remote: c.remote, stop: () => c.stop() };
+  return { remote: c.remote, pid: c.members[0]!.pid, stop: () => c.stop() };
 }
 
 function mac(i: number): string {
@@ -43,6 +53,8 @@ async function once(mode: Mode, way: Way): Promise<Sample> {
     await nb.ensureClusterRouter();
     await nb.ensureLogicalSwitch({ name: 'ovn-default', cidr: '10.16.0.0/16', gateway: '10.16.0.1' });
     const spec = (i: number) => ({ pod: `pod-${i}`, namespace: 'bench', subnet: 'ovn-default', mac: mac(i + 16), ips: [ip(i + 16)] });
+    const cpu0 = process.cpuUsage();
+    const server0 = processCpuMs(db.pid);
     const t0 = performance.now();
     if (way === 'sequential') {
       for (let i = 0; i < N; i++) await nb.createOrUpdatePodPort(spec(i));
@@ -55,9 +67,16 @@ async function once(mode: Mode, way: Way): Promise<Sample> {
       );
     }
     const secs = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const serverMs = processCpuMs(db.pid) - server0;
     const made = nb.cache.byName('Logical_Switch', 'ovn-default')[0]?.ports.length ?? 0;
     if (made !== N + 1) throw new Error(`${mode}/${way}: expected ${N + 1} ports on ovn-default, cache shows ${made}`);
-    return { lspPerSec: N / secs, transactions: nb.coalescer?.stats.transactions ?? N };
+    return {
+      lspPerSec: N / secs,
+      transactions: nb.coalescer?.stats.transactions ?? N,
+      clientCpuUs: (cpu.user + cpu.system) / N,
+      serverCpuUs: (serverMs * 1000) / N,
+    };
   } finally {
     await nb.close();
     await db.stop();
@@ -72,7 +91,7 @@ const median = (xs: number[]): number => {
 
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; node ${process.version}`);
 console.log(`loadavg at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`${N} LSPs per run (insert + LS.ports mutate + existence guard), ${RUNS} runs per cell, ${CALLERS} concurrent callers for pipelined/coalesced`);
+console.log(`${N} LSPs per run (each: LSP insert + Logical_Switch.ports mutate; coalesced mutates are fused per transaction), ${RUNS} runs per cell, ${CALLERS} concurrent callers for pipelined/coalesced`);
 
 const modes: Mode[] = ['standalone', 'raft-1'];
 const ways: Way[] = ['sequential', 'pipelined', 'coalesced'];
@@ -83,7 +102,9 @@ for (let r = 0; r < RUNS; r++) {
       const s = await once(mode, way);
       const key = `${mode}/${way}`;
       samples.set(key, [...(samples.get(key) ?? []), s]);
-      process.stderr.write(`run ${r + 1}/${RUNS} ${key}: ${Math.round(s.lspPerSec)} LSP/s (${s.transactions} transactions)\n`);
+      process.stderr.write(
+        `run ${r + 1}/${RUNS} ${key}: ${Math.round(s.lspPerSec)} LSP/s (${s.transactions} transactions; CPU µs/LSP client ${s.clientCpuUs.toFixed(1)}, server ${s.serverCpuUs.toFixed(1)}; load ${loadavg()[0]!.toFixed(1)})\n`,
+      );
     }
   }
 }
@@ -96,5 +117,12 @@ for (const mode of modes) {
   console.log(
     `| ${mode} | ${Math.round(m('sequential'))} | ${Math.round(m('pipelined'))} | ${Math.round(m('coalesced'))} | ${(m('coalesced') / m('sequential')).toFixed(1)}× | ${((tx / N) * 1000).toFixed(1)} |`,
   );
+}
+console.log('\nCPU per LSP (µs, median; client = this node process incl. cache, server = ovsdb-server):');
+console.log('| server | sequential client / server | pipelined client / server | coalesced client / server |');
+console.log('|---|---|---|---|');
+for (const mode of modes) {
+  const c = (way: Way, f: (s: Sample) => number) => median((samples.get(`${mode}/${way}`) ?? []).map(f)).toFixed(1);
+  console.log(`| ${mode} | ${ways.map((w) => `${c(w, (s) => s.clientCpuUs)} / ${c(w, (s) => s.serverCpuUs)}`).join(' | ')} |`);
 }
 console.log(`\nloadavg at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -11,7 +11,6 @@ import {
   applyColumnDiff,
   decodeRow,
   setElements,
-  toggleInPlace,
 } from './model.ts';
 import type { Row, RowUpdate2, TableUpdates2 } from './protocol.ts';
 
@@ -67,8 +66,8 @@ type RowOf<T extends string> = T extends keyof NbRowTypes ? NbRowTypes[T] : Deco
 export class CacheStore {
   private readonly shapes: DatabaseShapes;
   private readonly tables = new Map<string, Map<string, DecodedRow>>();
-  private readonly nameIndex = new Map<string, Map<string, Set<string>>>();
-  private readonly extIdIndex = new Map<string, Map<string, Map<string, Set<string>>>>();
+  private readonly nameIndex = new Map<string, MultiIndex>();
+  private readonly extIdIndex = new Map<string, Map<string, MultiIndex>>();
   private readonly parentIndex = new Map<string, ParentRef[]>();
   private readonly externalIdKeys: readonly string[];
   private readonly parentColumns: Map<string, string[]>;
@@ -170,12 +169,20 @@ export class CacheStore {
           // Followed reference columns are updated in place and the parent index by the delta only:
           // copying a switch's 10k-port array on every port change made sequential writes O(n).
           // `old` shares this array; the change's `refs` says what was added and removed.
-          const arr = old[col] as PlainAtom[];
-          const { added, removed } = toggleInPlace(arr, setElements(diff));
+          const arr = old[col] as string[];
+          const added: string[] = [];
+          const removed: string[] = [];
+          // membership from the parent index: O(1) per element, no pass over a 10k-port array
+          for (const el of setElements(diff)) {
+            const child = String(el);
+            (this.hasParent(child, table, col, uuid) ? removed : added).push(child);
+          }
+          removeAll(arr, removed);
+          for (const child of added) arr.push(child);
           row[col] = arr;
-          (refs ??= []).push({ column: col, added: added.map(String), removed: removed.map(String) });
-          for (const child of removed) this.unlinkParent(String(child), table, col, uuid);
-          for (const child of added) this.linkParent(String(child), { table, column: col, uuid });
+          for (const child of removed) this.unlinkParent(child, table, col, uuid);
+          for (const child of added) this.linkParent(child, { table, column: col, uuid });
+          (refs ??= []).push({ column: col, added, removed });
         } else {
           row[col] = applyColumnDiff(shape, old[col], diff, table, col);
         }
@@ -236,6 +243,13 @@ export class CacheStore {
     else this.parentIndex.set(child, [ref]);
   }
 
+  private hasParent(child: string, table: string, column: string, parent: string): boolean {
+    const refs = this.parentIndex.get(child);
+    if (!refs) return false;
+    for (const r of refs) if (r.uuid === parent && r.column === column && r.table === table) return true;
+    return false;
+  }
+
   private unlinkParent(child: string, table: string, column: string, parent: string): void {
     const refs = this.parentIndex.get(child);
     if (!refs) return;
@@ -262,15 +276,14 @@ export class CacheStore {
   /** Rows with this name (Logical_Switch and Logical_Router names are not unique in the schema). */
   byName<T extends string>(table: T, name: string): RowOf<T>[] {
     const uuids = this.nameIndex.get(table)?.get(name);
-    if (!uuids) return [];
-    return [...uuids].map((u) => this.tables.get(table)!.get(u)) as RowOf<T>[];
+    if (uuids === undefined) return [];
+    return uuidList(uuids).map((u) => this.tables.get(table)!.get(u)) as RowOf<T>[];
   }
 
   firstByName<T extends string>(table: T, name: string): RowOf<T> | undefined {
     const uuids = this.nameIndex.get(table)?.get(name);
-    if (!uuids) return undefined;
-    for (const u of uuids) return this.tables.get(table)!.get(u) as RowOf<T>;
-    return undefined;
+    if (uuids === undefined) return undefined;
+    return this.tables.get(table)!.get(typeof uuids === 'string' ? uuids : uuids.values().next().value!) as RowOf<T>;
   }
 
   /** Rows whose external_ids[key] equals value; key must be one of the indexed keys. */
@@ -281,8 +294,8 @@ export class CacheStore {
       throw new ModelError('CACHE_NOT_INDEXED', `external_ids key ${key} is not indexed (indexed: ${this.externalIdKeys.join(', ')})`, table, 'external_ids');
     }
     const uuids = byKey.get(value);
-    if (!uuids) return [];
-    return [...uuids].map((u) => this.tables.get(table)!.get(u)) as RowOf<T>[];
+    if (uuids === undefined) return [];
+    return uuidList(uuids).map((u) => this.tables.get(table)!.get(u)) as RowOf<T>[];
   }
 
   /** Rows referencing `childUuid` in a followed column, optionally only from one table/column. */
@@ -299,17 +312,49 @@ function wireRowOf(update: RowUpdate2): Row | undefined {
   return undefined;
 }
 
-function addTo(index: Map<string, Set<string>>, key: string, uuid: string): void {
-  let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
-  set.add(uuid);
+/** key → one uuid (the usual case: no Set allocated per name) or several. */
+type MultiIndex = Map<string, string | Set<string>>;
+
+function addTo(index: MultiIndex, key: string, uuid: string): void {
+  const cur = index.get(key);
+  if (cur === undefined) index.set(key, uuid);
+  else if (typeof cur === 'string') {
+    if (cur !== uuid) index.set(key, new Set([cur, uuid]));
+  } else cur.add(uuid);
 }
 
-function removeFrom(index: Map<string, Set<string>>, key: string, uuid: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(uuid);
-  if (set.size === 0) index.delete(key);
+function removeFrom(index: MultiIndex, key: string, uuid: string): void {
+  const cur = index.get(key);
+  if (cur === undefined) return;
+  if (typeof cur === 'string') {
+    if (cur === uuid) index.delete(key);
+    return;
+  }
+  cur.delete(uuid);
+  if (cur.size === 1) index.set(key, cur.values().next().value!);
+  else if (cur.size === 0) index.delete(key);
+}
+
+function uuidList(v: string | Set<string>): string[] {
+  return typeof v === 'string' ? [v] : [...v];
+}
+
+/** Removes `gone` from `arr` in place (order not kept for a few, kept for many). */
+function removeAll(arr: string[], gone: string[]): void {
+  if (gone.length === 0) return;
+  if (gone.length <= 16) {
+    for (const g of gone) {
+      const i = arr.indexOf(g);
+      if (i < 0) continue;
+      arr[i] = arr[arr.length - 1]!;
+      arr.pop();
+    }
+    return;
+  }
+  const set = new Set(gone);
+  let w = 0;
+  for (let r = 0; r < arr.length; r++) if (!set.has(arr[r]!)) arr[w++] = arr[r]!;
+  arr.length = w;
 }
 
 function sameRow(a: DecodedRow, b: DecodedRow): boolean {
