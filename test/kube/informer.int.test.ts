@@ -211,25 +211,32 @@ describe('informer on a real apiserver', () => {
     }
   });
 
-  it('restarts a watch while the apiserver process is frozen (SIGSTOP) and catches up after SIGCONT', async () => {
+  it('restarts a watch while the apiserver process is frozen (SIGSTOP), including attempts that never get headers, and catches up after SIGCONT', async () => {
     await newNamespace('sigstop');
     const transport = new HttpKubeTransport(kubeConfigFor(cluster));
     const informer = new SharedInformer({ transport, resource: configMaps('sigstop'), log: silentLogger, quietTimeoutMs: 2_000, backoff: fastRetry });
     const log = recordHandlers(informer);
+    const events: ReflectorEvent[] = [];
+    informer.onReflectorEvent((e) => events.push(e));
     informer.start();
     const pid = cluster.processes['kube-apiserver'];
     expect(pid).toBeGreaterThan(0);
     let stopped = false;
     try {
       await informer.waitForSync(30_000);
-      const before = informer.reflector.stats.watchdogRestarts;
+      await waitUntil(() => events.some((e) => e.type === 'watch-opened'), 'first watch open');
       process.kill(pid!, 'SIGSTOP');
       stopped = true;
-      await waitUntil(() => informer.reflector.stats.watchdogRestarts > before, 'watchdog firing while the apiserver is frozen', 20_000);
+      const mark = events.length;
+      const watchdogEndsSinceMark = () => events.slice(mark).filter((e) => e.type === 'watch-ended' && e.reason === 'watchdog').length;
+      // The open watch goes quiet (1st), and the reopened one never even gets response headers (2nd).
+      await waitUntil(() => watchdogEndsSinceMark() >= 2, 'two watchdog restarts while the apiserver is frozen', 30_000);
+      expect(events.slice(mark).some((e) => e.type === 'watch-opened')).toBe(false);
       process.kill(pid!, 'SIGCONT');
       stopped = false;
       await core.createNamespacedConfigMap({ namespace: 'sigstop', body: { metadata: { name: 'thawed' } } });
       await waitUntil(() => log.some((l) => l.startsWith('add thawed@')), 'write after SIGCONT', 30_000);
+      expect(events.slice(mark).some((e) => e.type === 'watch-opened')).toBe(true);
     } finally {
       if (stopped) process.kill(pid!, 'SIGCONT');
       await informer.stop();
