@@ -13,7 +13,7 @@ import { openWatch, pidGone } from './watch-stream.ts';
 let cluster: LocalCluster;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({ nodes: 2, nb: true });
+  cluster = await startLocalCluster({ nodes: 2, nb: true, northd: true });
 });
 
 afterAll(async () => {
@@ -38,7 +38,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 describe('full local cluster', () => {
   it('runs every component, each with its PID recorded for crash cleanup', async () => {
     const procs = cluster.processes;
-    expect(Object.keys(procs).sort()).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'ovn-nb'].sort());
+    expect(Object.keys(procs).sort()).toEqual(
+      ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'ovn-nb', 'ovn-northd', 'ovn-sb'].sort(),
+    );
     for (const pid of Object.values(procs)) expect(pidGone(pid)).toBe(false);
     const entry = readdirSync(runRoot()).find((e) => e === `cluster-${cluster.name}`);
     expect(entry).toBeDefined();
@@ -122,6 +124,21 @@ describe('full local cluster', () => {
     }
   });
 
+  it('ovn-northd translates an NB logical switch into an SB datapath', async () => {
+    const nb = await OvsdbClient.connect(cluster.nbAddress as string);
+    const sb = await OvsdbClient.connect(cluster.sbAddress as string, { database: 'OVN_Southbound' });
+    try {
+      await nb.transact('OVN_Northbound', [{ op: 'insert', table: 'Logical_Switch', row: { name: 'northd-check' } }]);
+      await until('SB datapath for northd-check', async () => {
+        const [result] = (await sb.transact('OVN_Southbound', [{ op: 'select', table: 'Datapath_Binding', where: [] }])) as [{ rows?: unknown[] }];
+        return JSON.stringify(result.rows ?? []).includes('northd-check') ? true : undefined;
+      }, 30_000);
+    } finally {
+      await nb.close();
+      await sb.close();
+    }
+  });
+
   it('restarting the apiserver keeps the data and gives a new PID', async () => {
     const before = cluster.processes['kube-apiserver'] as number;
     await cluster.kubectl(['create', 'configmap', 'survivor', '-n', 'default', '--from-literal=k=v']);
@@ -135,7 +152,7 @@ describe('full local cluster', () => {
 
   it('stop() ends every process by PID, removes the temp dir and the run record', async () => {
     const pids = Object.values(cluster.processes);
-    expect(pids.length).toBe(6);
+    expect(pids.length).toBe(8);
     const dir = cluster.dir;
     await cluster.stop();
     for (const pid of pids) expect(pidGone(pid), `pid ${pid}`).toBe(true);
