@@ -113,6 +113,16 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     });
   }
 
+  /**
+   * For health checks (e.g. the leader elector's): synced, and the server heard from within
+   * `maxSilenceMs`. A healthy idle watch is heard from at least every watchdog period, since the
+   * watchdog reopens it, so a bound of 2–3 quiet timeouts only fails when the apiserver is unreachable.
+   */
+  isHealthy(maxSilenceMs: number): boolean {
+    const silence = this.reflector.msSinceContact();
+    return this.synced && silence !== undefined && silence <= maxSilenceMs;
+  }
+
   /** The resourceVersion the informer has caught up to. */
   lastSyncResourceVersion(): string {
     return this.reflector.resourceVersion;

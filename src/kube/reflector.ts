@@ -112,6 +112,8 @@ export class Reflector {
   private readonly listeners = new Set<(event: ReflectorEvent) => void>();
 
   private lastResourceVersion = '';
+  /** clock.now() of the last sign of life from the server: a list, watch headers, any watch line. */
+  private lastContactAt: number | undefined;
   private hasListed = false;
   private running: Promise<void> | undefined;
   private stopController = new AbortController();
@@ -141,6 +143,11 @@ export class Reflector {
   /** The resourceVersion the next watch starts from: the list's, moved on by every event and bookmark. */
   get resourceVersion(): string {
     return this.lastResourceVersion;
+  }
+
+  /** Milliseconds since the server last answered (list, watch headers or any watch line); undefined before the first answer. */
+  msSinceContact(): number | undefined {
+    return this.lastContactAt === undefined ? undefined : this.clock.now() - this.lastContactAt;
   }
 
   get isRunning(): boolean {
@@ -311,6 +318,7 @@ export class Reflector {
       const relist = this.hasListed;
       this.sink.replace(staged, result.resourceVersion);
       this.lastResourceVersion = result.resourceVersion;
+      this.lastContactAt = this.clock.now();
       this.hasListed = true;
       this.stats.lists++;
       if (relist) this.stats.relists++;
@@ -366,8 +374,10 @@ export class Reflector {
       );
       this.log.debug?.({ resource: this.name, resourceVersion: fromResourceVersion, timeoutSeconds }, 'watch opened');
       this.emit({ type: 'watch-opened', resourceVersion: fromResourceVersion });
+      this.lastContactAt = this.clock.now();
       for await (const line of stream) {
         arm();
+        this.lastContactAt = this.clock.now();
         lines++;
         const decoded = decodeWatchLine(line, this.resource.namespaced);
         if (!decoded.ok) {

@@ -310,6 +310,31 @@ describe('reflector against a scripted server', () => {
   });
 });
 
+describe('informer health', () => {
+  it('is healthy while the server answers and unhealthy once it stops answering', async () => {
+    server = new ScriptedServer();
+    server.onList = (_u, _q, res) => sendList(res, [cm('a', '1')], '1');
+    let answering = true;
+    server.onWatch = (_u, _q, res) => {
+      if (answering) {
+        res.writeHead(200);
+        res.write(line('BOOKMARK', { kind: 'ConfigMap', metadata: { resourceVersion: '2' } }));
+      } else {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"kind":"Status","reason":"ServiceUnavailable","code":503}');
+      }
+    };
+    const { informer } = await startInformer({ quietTimeoutMs: 200 });
+    expect(informer.isHealthy(1_000)).toBe(false); // not synced yet
+    await informer.waitForSync(5_000);
+    await until(() => informer.reflector.stats.bookmarks >= 1, 'bookmark');
+    expect(informer.isHealthy(1_000)).toBe(true);
+    answering = false; // the watchdog drops the quiet watch; every reopen now fails
+    await until(() => !informer.isHealthy(600), 'health to turn false', 10_000);
+    expect(informer.reflector.stats.watchErrors).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('listAll', () => {
   it('follows continue tokens and restarts once when a token expires mid-list', async () => {
     server = new ScriptedServer();
