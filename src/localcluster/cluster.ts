@@ -292,6 +292,8 @@ class ClusterState {
   startupMs = 0;
   stopping = false;
   stopped: Promise<void> | undefined;
+  /** The component being restarted on purpose: its exit is not a crash. */
+  restarting: string | undefined;
 
   constructor(name: string, dir: string, binDir: string, o: ResolvedOptions, sink: ProgressSink, t0: number, entry: RunEntry, removeDir: boolean) {
     this.name = name;
@@ -453,8 +455,6 @@ class ClusterState {
       this.sink({ step: running.step, phase: 'failed', detail: `exited unexpectedly (code ${st.code}, signal ${st.signal}); log ${running.logFile}` });
     });
   }
-
-  restarting: string | undefined;
 
   async restartApiserver(): Promise<void> {
     const current = this.running.get('kube-apiserver');
