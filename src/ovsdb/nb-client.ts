@@ -317,6 +317,17 @@ export class NbClient {
             if (outcome === 'unchanged') outcome = 'updated';
           }
         }
+      } else {
+        // Kube-OVN removes the patch pair when a subnet no longer routes (e.g. became underlay)
+        const lsp = this.cache.firstByName('Logical_Switch_Port', lspName);
+        const lrp = this.cache.firstByName('Logical_Router_Port', lrpName);
+        for (const holder of lsp ? this.cache.parentsOf(lsp._uuid, 'Logical_Switch', 'ports') : []) {
+          ops.push(setMutateOp('Logical_Switch', byUuid(holder.uuid), 'ports', 'delete', [uuidAtom(lsp!._uuid)]));
+        }
+        for (const holder of lrp ? this.cache.parentsOf(lrp._uuid, 'Logical_Router', 'ports') : []) {
+          ops.push(setMutateOp('Logical_Router', byUuid(holder.uuid), 'ports', 'delete', [uuidAtom(lrp!._uuid)]));
+        }
+        if (ops.length > 0 && outcome === 'unchanged') outcome = 'updated';
       }
       if (lsRef !== undefined) {
         // the switch goes first so the rows above can be referenced from it by name

@@ -97,6 +97,13 @@ describe('cluster router and subnet switches', () => {
     await nb.ensureLogicalSwitch({ name: 'vlan-only', cidr: '192.168.50.0/24', gateway: '192.168.50.1', needRouter: false });
     expect(await nbFind(db, 'Logical_Switch', 'name', 'name=vlan-only')).toEqual(['vlan-only']);
     expect(await nbctl(db, 'lsp-list', 'vlan-only')).toBe('');
+    // a routed subnet that stops routing loses its patch pair, as in Kube-OVN
+    await nb.ensureLogicalSwitch({ name: 'unrouted', cidr: '192.168.60.0/24', gateway: '192.168.60.1' });
+    expect(await nbFind(db, 'Logical_Router_Port', 'name', 'name=ovn-cluster-unrouted')).toEqual(['ovn-cluster-unrouted']);
+    expect((await nb.ensureLogicalSwitch({ name: 'unrouted', cidr: '192.168.60.0/24', gateway: '192.168.60.1', needRouter: false })).outcome).toBe('updated');
+    expect(await nbFind(db, 'Logical_Router_Port', 'name', 'name=ovn-cluster-unrouted')).toEqual([]);
+    expect(await nbFind(db, 'Logical_Switch_Port', 'name', 'name=unrouted-ovn-cluster')).toEqual([]);
+    expect(await nbFind(db, 'Logical_Switch', 'name', 'name=unrouted')).toEqual(['unrouted']);
     await expect(nb.ensureLogicalSwitch({ name: 'bad', cidr: '10.99.0.0/33', gateway: '10.99.0.1' })).rejects.toMatchObject({ code: 'NB_BAD_INPUT', object: 'bad' });
     await expect(nb.ensureLogicalSwitch({ name: 'bad', cidr: '10.99.0.0/16', gateway: '10.98.0.1' })).rejects.toMatchObject({ code: 'NB_BAD_INPUT' });
     await expect(nb.ensureLogicalSwitch({ name: 'bad', cidr: '10.99.0.0/16', gateway: '10.99.0.1', router: 'no-such-router' })).rejects.toMatchObject({
