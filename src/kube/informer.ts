@@ -9,6 +9,7 @@
 //  - a handler that throws is logged and does not affect other handlers or the watch.
 // Cached objects are shared with every handler: treat them as read-only.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from './client.ts';
 import { realClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { Reflector } from './reflector.ts';
@@ -235,9 +236,9 @@ function pickTuning(options: WatchTuning): WatchTuning {
 }
 
 export interface InformerFactoryOptions extends WatchTuning {
-  /** Either a transport or a KubeConfig (an HTTP transport is built from it). */
+  /** Either a transport, or a KubeConfig / kubeconfig file path (an HTTP transport is built from it). */
   transport?: KubeTransport;
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeConfig | string;
   resyncPeriodMs?: number;
   clock?: Clock;
   log?: KubeLogger;
@@ -264,7 +265,8 @@ export class InformerFactory {
       this.transport = options.transport;
       this.ownsTransport = false;
     } else if (options.kubeConfig !== undefined) {
-      this.transport = new HttpKubeTransport(options.kubeConfig);
+      const kc = typeof options.kubeConfig === 'string' ? loadKubeConfig(options.kubeConfig) : options.kubeConfig;
+      this.transport = new HttpKubeTransport(kc);
       this.ownsTransport = true;
     } else {
       throw new KubeWatchError('BAD_OPTION', 'factory', 'InformerFactory', 'give a transport or a kubeConfig');

@@ -75,7 +75,8 @@ describe('informer on a real apiserver', () => {
 
   it('shares one watch per resource between callers (informerFor returns the same informer)', async () => {
     await newNamespace('shared');
-    const factory = new InformerFactory({ kubeConfig: kubeConfigFor(cluster), log: silentLogger, backoff: fastRetry });
+    // A kubeconfig file path works as well as a KubeConfig object.
+    const factory = new InformerFactory({ kubeConfig: cluster.kubeconfig, log: silentLogger, backoff: fastRetry });
     const a = factory.informerFor(configMaps('shared'));
     const b = factory.informerFor(configMaps('shared'), { indexers: { byData: (o) => Object.keys((o.data as object) ?? {}) } });
     expect(b).toBe(a);
