@@ -500,6 +500,42 @@ describe.each(impls)('IPAM semantics (%s)', (impl) => {
       expect(alloc(ipam, 'c', { pool: 'p' }).v4).toBe('10.0.0.12');
     });
 
+    it('IPv6 /64 pools (sparse sets): carve, allocate, remove, re-carve', () => {
+      const ipam = mk();
+      ipam.addOrUpdateSubnet({ name: 's', cidr: '10.0.0.0/24,fd00::/64' });
+      ipam.addOrUpdatePool('s', 'p', ['10.0.0.100..10.0.0.101', 'fd00::1:0/112']);
+      expect(alloc(ipam, 'a', { pool: 'p', mac: null })).toEqual({ v4: '10.0.0.100', v6: 'fd00::1:0' });
+      expect(alloc(ipam, 'b', { pool: 'p', mac: null })).toEqual({ v4: '10.0.0.101', v6: 'fd00::1:1' });
+      expectIpamError(() => alloc(ipam, 'c', { pool: 'p' }), 'NoAvailableAddress');
+      expect(ipam.poolStats('s', 'p').v6).toEqual({
+        available: '65534',
+        using: '2',
+        availableRange: 'fd00::1:2-fd00::1:ffff',
+        usingRange: 'fd00::1:0-fd00::1:1',
+      });
+      ipam.releaseNic('a', 'eth0');
+      ipam.removePool('s', 'p');
+      const def = ipam.poolStats('s', '').v6!;
+      expect(def.using).toBe('1');
+      expect(def.available).toBe((2n ** 64n - 2n - 1n - 1n).toString());
+      ipam.addOrUpdatePool('s', 'q', ['fd00::1:0..fd00::1:1', '10.0.0.100..10.0.0.101']);
+      expect(alloc(ipam, 'c', { pool: 'q', mac: null })).toEqual({ v4: '10.0.0.100', v6: 'fd00::1:0' });
+    });
+
+    it('a family added to a subnet later gets its pool members from the pool entries', () => {
+      const ipam = mk();
+      ipam.addOrUpdateSubnet({ name: 's', cidr: '10.0.0.0/24' });
+      ipam.addOrUpdatePool('s', 'p', ['10.0.0.50', 'fd00::50']);
+      alloc(ipam, 'a', { mac: null });
+      const res = ipam.addOrUpdateSubnet({ name: 's', cidr: '10.0.0.0/24,fd00::/120' });
+      expect(res.invalidated).toEqual([]);
+      expect(ipam.poolStats('s', 'p')).toEqual({
+        v4: { available: '1', using: '0', availableRange: '10.0.0.50', usingRange: '' },
+        v6: { available: '1', using: '0', availableRange: 'fd00::50', usingRange: '' },
+      });
+      expect(alloc(ipam, 'a', { mac: null })).toEqual({ v4: '10.0.0.2', v6: 'fd00::2' });
+    });
+
     it('pool argument errors', () => {
       const ipam = setup();
       expectIpamError(() => ipam.addOrUpdatePool('s', '', []), 'InvalidArgument', { message: 'pool name must not be empty' });
@@ -704,6 +740,23 @@ describe.each(impls)('IPAM semantics (%s)', (impl) => {
       expect(ipam.subnetStats('s').v4).toMatchObject({ using: '1', usingRange: '10.0.0.5' });
       expect(ipam.ownerOf('s', '10.0.0.100')).toBe('d');
       expect(alloc(ipam, 'g', { mac: null })).toEqual({ v4: '10.0.0.2', v6: 'fd00::2' });
+    });
+
+    it('a NIC that already holds a different MAC is a conflict; a MAC-less NIC takes the restored one', () => {
+      const ipam = mk();
+      ipam.addOrUpdateSubnet({ name: 's', cidr: '10.0.0.0/24,fd00::/120' });
+      const res = ipam.restore([
+        { subnet: 's', owner: 'a', nic: 'eth0', v4: '10.0.0.5', mac: '0a:00:00:00:00:01' },
+        { subnet: 's', owner: 'a', nic: 'eth0', v6: 'fd00::5', mac: '0a:00:00:00:00:02' },
+        { subnet: 's', owner: 'b', nic: 'eth0', v4: '10.0.0.6' },
+        { subnet: 's', owner: 'b', nic: 'eth0', v6: 'fd00::6', mac: '0a:00:00:00:00:03' },
+      ]);
+      expect(res.restored).toBe(3);
+      expect(res.conflicts.map((c) => [c.code, c.heldBy, c.message])).toEqual([
+        ['AddressConflict', 'a', 'nic a/eth0 in subnet "s" already holds 0a:00:00:00:00:01'],
+      ]);
+      expect(ipam.addressesOf('a')).toEqual([{ subnet: 's', owner: 'a', nic: 'eth0', v4: '10.0.0.5', mac: '0a:00:00:00:00:01' }]);
+      expect(ipam.addressesOf('b')).toEqual([{ subnet: 's', owner: 'b', nic: 'eth0', v4: '10.0.0.6', v6: 'fd00::6', mac: '0a:00:00:00:00:03' }]);
     });
 
     it('restored addresses are never handed out, in any order', () => {
