@@ -1,7 +1,7 @@
 // `ovnkit up`: the local control plane in the foreground until SIGINT/SIGTERM.
 import { join } from 'node:path';
 import { type LocalCluster, plannedSteps, startLocalCluster } from '../localcluster/index.ts';
-import type { LocalClusterOptions } from '../localcluster/index.ts';
+import type { LocalClusterOptions, ProgressSink } from '../localcluster/index.ts';
 import type { UpFlags } from './args.ts';
 import { createStatusView } from './status-view.ts';
 
@@ -62,8 +62,18 @@ export async function runUp(flags: UpFlags): Promise<number> {
   };
   for (const sig of SIGNALS) process.on(sig, onSignal);
 
+  let crashed: string | undefined;
+  const sink: ProgressSink = (e) => {
+    view.sink(e);
+    // After the start, a 'failed' event means a component died: a half-working stack is
+    // worse than none, so stop everything and exit non-zero.
+    if (cluster !== undefined && e.phase === 'failed' && crashed === undefined) {
+      crashed = e.step;
+      wake?.();
+    }
+  };
   try {
-    cluster = await startLocalCluster({ ...options, progress: view.sink });
+    cluster = await startLocalCluster({ ...options, progress: sink });
   } catch (err) {
     view.finish();
     if (signalled !== undefined) return 130;
@@ -76,7 +86,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     for (const listener of process.listeners(sig)) if (listener !== onSignal) process.removeListener(sig, listener);
   }
   view.finish();
-  if (signalled === undefined) {
+  if (signalled === undefined && crashed === undefined) {
     process.stdout.write(readyMessage(cluster));
     await new Promise<void>((resolve) => {
       wake = resolve;
@@ -86,6 +96,10 @@ export async function runUp(flags: UpFlags): Promise<number> {
     await cluster.stop();
   } catch (err) {
     process.stderr.write(`ovnkit up: stop failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (crashed !== undefined) {
+    process.stderr.write(`ovnkit up: stopped because ${crashed} exited unexpectedly (see ${join(cluster.dir, 'logs')})\n`);
     return 1;
   }
   process.stdout.write('ovnkit up: stopped\n');

@@ -1,6 +1,6 @@
 // `ovnkit up` as a user runs it: the whole stack in the foreground, a KUBECONFIG line, kubectl
 // works against it, Ctrl-C (SIGINT) stops every process and removes the directory.
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,37 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
+interface RunningUp {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  kubeconfig: string;
+  output: { stdout: string; stderr: string };
+}
+
+/** Spawns `ovnkit up` and resolves once it printed its KUBECONFIG line. */
+async function startUp(args: string[]): Promise<RunningUp> {
+  const child = spawn(process.execPath, [main, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stderr?.on('data', (c: Buffer) => (output.stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const kubeconfig = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no KUBECONFIG line in 120 s; stdout:\n${output.stdout}\nstderr:\n${output.stderr}`)), 120_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      output.stdout += c.toString();
+      const m = /^KUBECONFIG=(.+)$/m.exec(output.stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    });
+    void exited.then((code) => reject(new Error(`ovnkit up exited with ${code}:\n${output.stdout}\n${output.stderr}`)));
+  });
+  return { child, exited, kubeconfig, output };
+}
+
+const readyPids = (stdout: string): Map<string, number> =>
+  new Map([...stdout.matchAll(/\] (\S+) ready in [\d.]+s \(pid (\d+)\)/g)].map((m) => [m[1] as string, Number(m[2])]));
+
 describe('ovnkit up', () => {
   it('--help lists the flags; a bad flag is a usage error (exit 2)', async () => {
     const help = await runCli(['up', '--help']);
@@ -37,28 +68,14 @@ describe('ovnkit up', () => {
   });
 
   it('starts the stack, prints KUBECONFIG, serves kubectl, and stops everything on SIGINT', async () => {
-    const child = spawn(process.execPath, [main, 'up', '--nodes', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const kubeconfig = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no KUBECONFIG line in 120 s; stdout:\n${stdout}\nstderr:\n${stderr}`)), 120_000);
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-        const m = /^KUBECONFIG=(.+)$/m.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1] as string);
-        }
-      });
-      void exited.then((code) => reject(new Error(`ovnkit up exited with ${code}:\n${stdout}\n${stderr}`)));
-    });
+    const up = await startUp(['--nodes', '2']);
+    const { child, exited, kubeconfig } = up;
+    const stdout = up.output.stdout;
     // Not a TTY: plain progress lines with timings, one per step.
     expect(stdout).toMatch(/\[ovnkit up\] kube-apiserver ready in \d+\.\d+s \(pid \d+\)/);
     expect(stdout).toMatch(/\[ovnkit up\] ovn-nb ready in/);
     expect(stdout).toContain(`${join(binDir(), 'kubectl')} get nodes`);
-    const pids = [...stdout.matchAll(/ ready in [\d.]+s \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    const pids = [...readyPids(stdout).values()];
     expect(pids.length).toBe(6); // etcd, apiserver, controller-manager, scheduler, kwok, ovn-nb
 
     const { stdout: nodes } = await execFileAsync(join(binDir(), 'kubectl'), [`--kubeconfig=${kubeconfig}`, 'get', 'nodes', '--no-headers']);
@@ -68,8 +85,20 @@ describe('ovnkit up', () => {
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(stdout).toContain('ovnkit up: stopped');
+    expect(up.output.stdout).toContain('ovnkit up: stopped');
     for (const pid of pids) expect(pidGone(pid), `pid ${pid}`).toBe(true);
     expect(existsSync(dirname(kubeconfig))).toBe(false);
+  });
+
+  it('a component dying stops the whole stack and exits 1', async () => {
+    const up = await startUp(['--nodes', '1', '--no-nb']);
+    const pids = readyPids(up.output.stdout);
+    const kwok = pids.get('kwok');
+    expect(kwok).toBeDefined();
+    process.kill(kwok as number, 'SIGKILL');
+    expect(await up.exited).toBe(1);
+    expect(up.output.stderr).toContain('ovnkit up: stopped because kwok exited unexpectedly');
+    for (const pid of pids.values()) expect(pidGone(pid), `pid ${pid}`).toBe(true);
+    expect(existsSync(dirname(up.kubeconfig))).toBe(false);
   });
 });
