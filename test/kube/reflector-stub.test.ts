@@ -256,8 +256,9 @@ describe('reflector against a scripted server', () => {
     };
     const { informer, rec } = await startInformer({ quietTimeoutMs: 300 });
     await until(() => rec.log.includes('update a@4->5'), 'event after two watchdog restarts');
-    expect(informer.reflector.stats.watchdogRestarts).toBe(2);
-    expect(server.watches.map((u) => u.searchParams.get('resourceVersion'))).toEqual(['4', '4', '4']);
+    // Two restarts before the event; a loaded machine may add more after it (the watch is quiet again).
+    expect(informer.reflector.stats.watchdogRestarts).toBeGreaterThanOrEqual(2);
+    expect(server.watches.slice(0, 3).map((u) => u.searchParams.get('resourceVersion'))).toEqual(['4', '4', '4']);
     expect(server.lists).toHaveLength(1);
   });
 
