@@ -78,6 +78,9 @@ function installExitHooks(): void {
   process.on('exit', killAllManagedSync);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
+      // Someone else handles this signal (e.g. `ovnkit up` stopping gracefully): leave it to
+      // them; the 'exit' hook still kills whatever they leave running.
+      if (process.listenerCount(sig) > 1) return;
       killAllManagedSync();
       // Listening for the signal replaced the default action; restore it and re-raise so the
       // process still dies with the signal's usual status.

@@ -217,17 +217,10 @@ export class OvsdbConnection extends EventEmitter<{ close: [Error] }> {
     this.#pending.delete(msg.id);
     if (pending.timer) clearTimeout(pending.timer);
     if (msg.error !== null && msg.error !== undefined) {
-      // ovsdb-server answers an unknown method with {"id":n,"error":"unknown method"} and no result.
-      const code = typeof msg.error === 'string' ? msg.error : (JSON.stringify(msg.error) ?? 'error');
-      const details = typeof msg.error === 'object' && msg.error !== null ? (msg.error as { details?: unknown }).details : undefined;
-      pending.reject(
-        new OvsdbError({
-          code: typeof (msg.error as { error?: unknown }).error === 'string' ? (msg.error as { error: string }).error : code,
-          stage: 'rpc',
-          method: pending.method,
-          details: typeof details === 'string' ? details : undefined,
-        }),
-      );
+      // ovsdb-server answers an unknown method with {"id":n,"error":"unknown method"} and no
+      // result; RFC 7047 errors are objects {"error": "...", "details": "..."}.
+      const { code, details } = rpcErrorFields(msg.error);
+      pending.reject(new OvsdbError({ code, stage: 'rpc', method: pending.method, details }));
       return;
     }
     pending.resolve(msg.result);
@@ -262,4 +255,16 @@ export class OvsdbConnection extends EventEmitter<{ close: [Error] }> {
     }
     this.emit('close', reason);
   }
+}
+
+function rpcErrorFields(error: unknown): { code: string; details: string | undefined } {
+  if (typeof error === 'string') return { code: error, details: undefined };
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { error?: unknown; details?: unknown };
+    return {
+      code: typeof e.error === 'string' ? e.error : JSON.stringify(error),
+      details: typeof e.details === 'string' ? e.details : undefined,
+    };
+  }
+  return { code: JSON.stringify(error) ?? 'error', details: undefined };
 }
