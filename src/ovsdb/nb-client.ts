@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { NbCache, type NbCacheOptions } from './cache.ts';
 import { OvsdbClient, type OvsdbClientOptions } from './client.ts';
 import { type CoalescerOptions, TransactionCoalescer } from './coalescer.ts';
-import { OvsdbError } from './errors.ts';
+import { OvsdbConnectionError, OvsdbError } from './errors.ts';
 import {
   type LogicalRouter,
   type LogicalRouterPolicy,
@@ -162,6 +162,8 @@ export interface NbClientOptions {
   transactTimeoutMs?: number;
   /** Plans retried after a guard or index refusal. Default 4. */
   attempts?: number;
+  /** After a lost connection, how long an operation waits for the client to reconnect and replans. Default 30 s. */
+  reconnectWaitMs?: number;
   cache?: Omit<NbCacheOptions, 'database'>;
 }
 
@@ -176,6 +178,8 @@ type Planned<R> = Plan<R> | { done: R };
 
 /** Server refusals worth a fresh plan: a wait guard failed or a unique index was hit by a racer. */
 const REPLAN_CODES = new Set(['timed out', 'constraint violation']);
+/** Transport failures after which the client reconnects on its own; the operation then replans. */
+const RECONNECT_CODES = new Set(['ConnectionLost', 'RequestTimeout']);
 
 export class NbClient {
   readonly client: OvsdbClient;
@@ -184,6 +188,9 @@ export class NbClient {
   readonly coalescer: TransactionCoalescer | undefined;
   private readonly timeoutMs: number;
   private readonly attempts: number;
+  private readonly reconnectWaitMs: number;
+  /** Replans after a guard/index refusal (`conflicts`) and after a lost connection (`reconnects`). */
+  readonly stats = { conflicts: 0, reconnects: 0 };
   private readonly ownsClient: boolean;
 
   private constructor(client: OvsdbClient, cache: NbCache, opts: NbClientOptions, ownsClient: boolean) {
@@ -192,6 +199,7 @@ export class NbClient {
     this.database = opts.database ?? NB_DATABASE;
     this.timeoutMs = opts.transactTimeoutMs ?? 30_000;
     this.attempts = opts.attempts ?? 4;
+    this.reconnectWaitMs = opts.reconnectWaitMs ?? 30_000;
     this.ownsClient = ownsClient;
     if (opts.coalesce !== false) {
       const copts = typeof opts.coalesce === 'object' ? opts.coalesce : {};
@@ -611,29 +619,46 @@ export class NbClient {
     return out ?? row;
   }
 
+  /**
+   * Plans from the cache, transacts, and on a refusal or a lost connection plans again. Replanning
+   * after a lost connection is what makes a retry safe: if the lost transaction did commit, the
+   * cache (resumed or resynced before the client reports itself connected) already shows its rows
+   * and the new plan does nothing; the `wait` guards and unique indexes cover the rest. The
+   * outcome then reads `unchanged` although this call made the change.
+   */
   private async converge<R>(stage: string, object: string, plan: () => Planned<R>): Promise<R> {
-    let lastErr: unknown;
-    for (let attempt = 0; attempt < this.attempts; attempt++) {
+    let conflicts = 0;
+    const reconnectDeadline = Date.now() + this.reconnectWaitMs;
+    for (;;) {
       const p = plan();
       if ('done' in p) return p.done;
       let results: OperationResult[];
       try {
         results = await this.transact(p.ops, p.tail);
       } catch (err) {
-        lastErr = err;
-        if (err instanceof OvsdbError && REPLAN_CODES.has(err.code) && attempt + 1 < this.attempts) {
+        if (err instanceof OvsdbError && REPLAN_CODES.has(err.code)) {
+          this.stats.conflicts++;
+          if (++conflicts >= this.attempts) throw new NbError('NB_CONFLICT', stage, object, `still conflicting after ${this.attempts} attempts: ${err.message}`, err);
           // Another writer got there first; its rows reach the cache shortly. Back off a little.
-          await sleep(2 + Math.random() * 8 * (attempt + 1));
+          await sleep(2 + Math.random() * 8 * conflicts);
           continue;
         }
-        if (err instanceof OvsdbError && REPLAN_CODES.has(err.code)) {
-          throw new NbError('NB_CONFLICT', stage, object, `still conflicting after ${this.attempts} attempts: ${err.message}`, err);
+        if (err instanceof OvsdbConnectionError && RECONNECT_CODES.has(err.code)) {
+          const left = reconnectDeadline - Date.now();
+          if (left > 0) {
+            try {
+              await this.client.waitConnected(left);
+            } catch (waitErr) {
+              throw new NbError('NB_TRANSACT_FAILED', stage, object, `connection lost and not back within ${this.reconnectWaitMs} ms: ${errText(waitErr)}`, err);
+            }
+            this.stats.reconnects++;
+            continue;
+          }
         }
         throw new NbError('NB_TRANSACT_FAILED', stage, object, errText(err), err);
       }
       return p.finish(results);
     }
-    throw new NbError('NB_CONFLICT', stage, object, `still conflicting after ${this.attempts} attempts`, lastErr);
   }
 }
 
