@@ -41,8 +41,6 @@ interface Subnet {
   ipv6: FamilyState | undefined;
   /** "" is the default pool */
   readonly pools: Map<string, Pool>;
-  /** key owner + " " + nic (names never contain a space) */
-  readonly nics: TombMap<string, NicRecord>;
   readonly macs: TombMap<string, NicRecord>;
 }
 
@@ -80,7 +78,7 @@ export class TsBackend implements IpamBackend {
     const def = parseSubnetSpec(spec);
     const existing = this.subnets.get(spec.name);
     if (!existing) {
-      const subnet: Subnet = { name: spec.name, ipv4: undefined, ipv6: undefined, pools: new Map(), nics: new TombMap(), macs: new TombMap() };
+      const subnet: Subnet = { name: spec.name, ipv4: undefined, ipv6: undefined, pools: new Map(), macs: new TombMap() };
       subnet.pools.set('', { name: '', raw: { ipv4: [], ipv6: [] }, ipv4: undefined, ipv6: undefined });
       for (const kind of KINDS) {
         const fd = def[kind];
@@ -152,7 +150,12 @@ export class TsBackend implements IpamBackend {
   deleteSubnet(name: string): void {
     const subnet = this.subnets.get(name);
     if (!subnet) return;
-    for (const rec of subnet.nics.values()) this.unindexOwner(rec);
+    // Rare: walk the owner index rather than keep a per-subnet NIC set on the hot path.
+    for (const [owner, list] of [...this.owners.entries()]) {
+      const kept = list.filter((r) => r.subnet !== name);
+      if (kept.length === 0) this.owners.delete(owner);
+      else if (kept.length !== list.length) this.owners.set(owner, kept);
+    }
     this.subnets.delete(name);
   }
 
@@ -238,7 +241,7 @@ export class TsBackend implements IpamBackend {
     if (!pool) {
       throw new IpamError('NoAvailableAddress', `subnet ${q(subnet.name)} has no pool ${q(poolName)}`, { subnet: subnet.name, owner, nic, pool: poolName });
     }
-    const rec = subnet.nics.get(owner + ' ' + nic);
+    const rec = this.findNic(subnet.name, owner, nic);
 
     // Plan every family before touching anything (docs/ipam.md §4).
     let p4: Pick | undefined;
@@ -328,7 +331,7 @@ export class TsBackend implements IpamBackend {
     const given = parseStaticIps(req.ips, req.subnet, owner, nic);
     const mac = this.parseMacOption(req.mac, fields);
     const subnet = this.requireSubnet(req.subnet, { owner, nic });
-    const rec = subnet.nics.get(owner + ' ' + nic);
+    const rec = this.findNic(subnet.name, owner, nic);
 
     const takes: Array<{ fam: FamilyState; kind: IpFamily; off: Idx; victim: NicRecord | undefined }> = [];
     for (const [kind, value] of given) {
@@ -395,12 +398,13 @@ export class TsBackend implements IpamBackend {
     force: boolean,
     fields: { subnet: string; owner: string; nic: string },
   ): NicRecord | undefined {
-    const address = fam.format(off);
     if (off === fam.gatewayOff) {
+      const address = fam.format(off);
       throw new IpamError('AddressConflict', `address ${address} is the gateway of subnet ${q(subnet.name)}`, { ...fields, address });
     }
     const holder = fam.held.get(off);
     if (!holder || holder === rec) return undefined;
+    const address = fam.format(off);
     if (holder.owner !== owner) {
       throw new IpamError('AddressConflict', `address ${address} in subnet ${q(subnet.name)} is held by ${q(holder.owner)}`, {
         ...fields,
@@ -465,7 +469,7 @@ export class TsBackend implements IpamBackend {
   releaseNic(owner: string, nic: string, subnetName?: string): void {
     if (subnetName !== undefined) {
       const subnet = this.subnets.get(subnetName);
-      const rec = subnet?.nics.get(owner + ' ' + nic);
+      const rec = subnet && this.findNic(subnet.name, owner, nic);
       if (subnet && rec) this.removeNic(subnet, rec);
       return;
     }
@@ -494,7 +498,6 @@ export class TsBackend implements IpamBackend {
   /** Forgets a NIC that holds no address any more. */
   private dropNic(subnet: Subnet, rec: NicRecord): void {
     if (rec.mac !== undefined) subnet.macs.delete(rec.mac);
-    subnet.nics.delete(rec.owner + ' ' + rec.nic);
     this.unindexOwner(rec);
   }
 
@@ -506,9 +509,19 @@ export class TsBackend implements IpamBackend {
     if (list.length === 0) this.owners.delete(rec.owner);
   }
 
+  /** NICs are found through the owner index: an owner has few NICs, and no key is built. */
+  private findNic(subnet: string, owner: string, nic: string): NicRecord | undefined {
+    const list = this.owners.get(owner);
+    if (!list) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      if (r.nic === nic && r.subnet === subnet) return r;
+    }
+    return undefined;
+  }
+
   private createNic(subnet: Subnet, owner: string, nic: string): NicRecord {
     const rec: NicRecord = { subnet: subnet.name, owner, nic, v4: undefined, v6: undefined, mac: undefined };
-    subnet.nics.set(owner + ' ' + nic, rec);
     const list = this.owners.get(owner);
     if (list) list.push(rec);
     else this.owners.set(owner, [rec]);
@@ -627,7 +640,7 @@ export class TsBackend implements IpamBackend {
     }
     const mac = record.mac === undefined ? undefined : this.parseMacOption(record.mac, fields);
     const subnet = this.requireSubnet(record.subnet, { owner, nic });
-    const rec = subnet.nics.get(owner + ' ' + nic);
+    const rec = this.findNic(subnet.name, owner, nic);
     const takes: Array<[FamilyState, IpFamily, Idx]> = [];
     for (const [kind, value] of given) {
       const fam = subnet[kind];
