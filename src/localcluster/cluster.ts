@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { WRITE_AUDIT_POLICY } from './audit.ts';
 import { binDir as pinnedBinDir, ensureBinaries, KWOK_STAGES_FILE, missingBinaries, packageRoot } from './binaries.ts';
 import {
   apiserverCommand,
@@ -55,6 +56,8 @@ export interface LocalClusterOptions {
   watchCache?: boolean;
   /** e.g. "2s": the apiserver compacts etcd itself at that interval. */
   etcdCompactionInterval?: string;
+  /** Audit every write (create/update/patch/delete) to `auditLog`, for counting writes per user. */
+  audit?: boolean;
   /** Extra kube-apiserver flags, appended last. */
   apiserverArgs?: string[];
   /** Where the cluster's files go (created if missing, must be empty); default a fresh temp dir. */
@@ -73,7 +76,7 @@ export interface LocalClusterOptions {
 
 const KNOWN_OPTIONS = new Set([
   'apiserverOnly', 'controllerManager', 'scheduler', 'kwok', 'nodes', 'nb', 'northd', 'crds', 'crdDir', 'rbac', 'rbacFile',
-  'watchCache', 'etcdCompactionInterval', 'apiserverArgs', 'dir', 'keepDir', 'binDir', 'build', 'progress', 'readyTimeoutMs',
+  'watchCache', 'etcdCompactionInterval', 'audit', 'apiserverArgs', 'dir', 'keepDir', 'binDir', 'build', 'progress', 'readyTimeoutMs',
 ]);
 
 export interface ResolvedOptions {
@@ -89,6 +92,7 @@ export interface ResolvedOptions {
   rbacFile: string;
   watchCache: boolean;
   etcdCompactionInterval: string | undefined;
+  audit: boolean;
   apiserverArgs: string[];
   readyTimeoutMs: number;
 }
@@ -114,6 +118,8 @@ export interface LocalCluster {
   readonly nbAddress: string | undefined;
   readonly nb: { remote: string; unixSocket: string; tcpRemote: string | undefined } | undefined;
   readonly sbAddress: string | undefined;
+  /** The audit log (JSON lines, writes only) when started with `audit: true`; see readAuditWrites. */
+  readonly auditLog: string | undefined;
   readonly binDir: string;
   readonly nodeNames: string[];
   readonly options: ResolvedOptions;
@@ -164,6 +170,7 @@ export function resolveOptions(options: LocalClusterOptions): ResolvedOptions {
     rbacFile: options.rbacFile ?? join(packageRoot(), 'deploy', 'rbac.yaml'),
     watchCache: options.watchCache ?? true,
     etcdCompactionInterval: options.etcdCompactionInterval,
+    audit: options.audit ?? false,
     apiserverArgs: options.apiserverArgs ?? [],
     readyTimeoutMs,
   };
@@ -380,6 +387,8 @@ class ClusterState {
       kc('kwok', 'kwok.kubeconfig'),
     ]);
     this.kubeconfigs = { admin, controller, unprivileged };
+    const audit = this.auditFiles;
+    if (audit !== undefined) await writeFile(audit.policyFile, WRITE_AUDIT_POLICY);
     this.files = {
       caCert: pki.caCert,
       servingCert: pki.servingCert,
@@ -394,10 +403,15 @@ class ClusterState {
     };
   }
 
+  get auditFiles(): { policyFile: string; logFile: string } | undefined {
+    return this.o.audit ? { policyFile: join(this.dir, 'audit-policy.yaml'), logFile: join(this.dir, 'logs', 'audit.jsonl') } : undefined;
+  }
+
   private apiserverCommandLine(): CommandLine {
     return apiserverCommand(this.binDir, this.files, this.ports, {
       watchCache: this.o.watchCache,
       etcdCompactionInterval: this.o.etcdCompactionInterval,
+      audit: this.auditFiles,
       extraArgs: this.o.apiserverArgs,
     });
   }
@@ -645,6 +659,7 @@ class ClusterState {
       nbAddress: nb?.tcpRemote,
       nb: nb ? { remote: nb.remote, unixSocket: nb.unixSocket, tcpRemote: nb.tcpRemote } : undefined,
       sbAddress: this.northd?.sbRemote,
+      auditLog: this.auditFiles?.logFile,
       binDir: this.binDir,
       nodeNames: [...this.nodeNames],
       options: this.o,

@@ -30,6 +30,8 @@ export interface ApiserverTuning {
   watchCache: boolean;
   /** e.g. "2s"; the apiserver then compacts etcd itself at that interval. */
   etcdCompactionInterval: string | undefined;
+  /** Audit writes (policy file and JSON-lines log); undefined: no audit log. */
+  audit: { policyFile: string; logFile: string } | undefined;
   /** Appended last, so it can override any flag above. */
   extraArgs: string[];
 }
@@ -106,6 +108,10 @@ export function apiserverCommand(binDir: string, files: ComponentFiles, ports: C
   ];
   if (!tuning.watchCache) args.push('--watch-cache=false');
   if (tuning.etcdCompactionInterval !== undefined) args.push(`--etcd-compaction-interval=${tuning.etcdCompactionInterval}`);
+  if (tuning.audit !== undefined) {
+    // blocking: an event is in the file before its response is sent, so counts are exact.
+    args.push(`--audit-policy-file=${tuning.audit.policyFile}`, `--audit-log-path=${tuning.audit.logFile}`, '--audit-log-mode=blocking');
+  }
   args.push(...tuning.extraArgs);
   return { binary: join(binDir, 'kube-apiserver'), args };
 }

@@ -10,3 +10,5 @@ export { KWOK_TOLERATION, KWOK_POD_CIDR, SERVICE_CIDR } from './components.ts';
 export { CONTROLLER_SERVICE_ACCOUNT } from './identities.ts';
 export type { ProgressEvent, ProgressPhase, ProgressSink } from './progress.ts';
 export { formatProgressLine } from './progress.ts';
+export { readAuditWrites, WRITE_AUDIT_POLICY } from './audit.ts';
+export type { AuditWrite } from './audit.ts';

@@ -40,7 +40,7 @@ describe('component command lines', () => {
   });
 
   it('apiserver: the flags the recipe found required, watch cache and compaction only when asked', () => {
-    const base = apiserverCommand('/bin', files, ports, { watchCache: true, etcdCompactionInterval: undefined, extraArgs: [] });
+    const base = apiserverCommand('/bin', files, ports, { watchCache: true, etcdCompactionInterval: undefined, audit: undefined, extraArgs: [] });
     for (const flag of [
       '--endpoint-reconciler-type=none',
       '--client-ca-file=/d/ca.crt',
@@ -54,8 +54,16 @@ describe('component command lines', () => {
     }
     expect(base.args.some((a) => a.startsWith('--watch-cache'))).toBe(false);
     expect(base.args.some((a) => a.startsWith('--etcd-compaction-interval'))).toBe(false);
-    const tuned = apiserverCommand('/bin', files, ports, { watchCache: false, etcdCompactionInterval: '2s', extraArgs: ['--v=4'] });
+    expect(base.args.some((a) => a.startsWith('--audit'))).toBe(false);
+    const tuned = apiserverCommand('/bin', files, ports, {
+      watchCache: false,
+      etcdCompactionInterval: '2s',
+      audit: { policyFile: '/d/audit.yaml', logFile: '/d/audit.jsonl' },
+      extraArgs: ['--v=4'],
+    });
     expect(tuned.args).toContain('--watch-cache=false');
+    expect(tuned.args).toContain('--audit-log-path=/d/audit.jsonl');
+    expect(tuned.args).toContain('--audit-log-mode=blocking');
     expect(tuned.args).toContain('--etcd-compaction-interval=2s');
     expect(tuned.args.at(-1)).toBe('--v=4');
   });

@@ -2,7 +2,7 @@
 // may do exactly what deploy/rbac.yaml grants (checked with real requests, not access reviews)
 // and is Forbidden for what a pod-IP controller has no business doing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KubeconfigIdentity, type LocalCluster, startLocalCluster } from '../../src/localcluster/index.ts';
+import { type KubeconfigIdentity, type LocalCluster, readAuditWrites, startLocalCluster } from '../../src/localcluster/index.ts';
 import { apiCall, apiCallOk } from '../../src/localcluster/rest.ts';
 
 let cluster: LocalCluster;
@@ -10,7 +10,7 @@ const ns = 'rbac-check';
 
 beforeAll(async () => {
   // RBAC needs no controllers: the apiserver alone (plus CRDs and deploy/rbac.yaml).
-  cluster = await startLocalCluster({ apiserverOnly: true });
+  cluster = await startLocalCluster({ apiserverOnly: true, audit: true });
   const admin = cluster.api();
   await apiCallOk(admin, 'setup', 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
   // Without the controller-manager nobody creates the default ServiceAccount pods need.
@@ -99,5 +99,22 @@ describe('RBAC of the local cluster identities', () => {
     expect(await status('controller', 'PATCH', `/apis/apps/v1/namespaces/${ns}/statefulsets/none`, { spec: {} }, merge)).toBe(403);
     expect(await status('controller', 'POST', '/apis/k8s.cni.cncf.io/v1/namespaces/default/network-attachment-definitions', { metadata: { name: 'n' } })).toBe(403);
     expect(await status('controller', 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', { metadata: { name: 'escalate' }, rules: [] })).toBe(403);
+  });
+
+  it('the audit log counts writes per identity (and only writes)', async () => {
+    const before = (await readAuditWrites(cluster.auditLog as string)).filter((w) => w.user === cluster.users.controller);
+    for (const n of [1, 2, 3]) {
+      expect(await status('controller', 'PATCH', `/api/v1/namespaces/${ns}/pods/p1`, { metadata: { annotations: { 'ovnkit.test/n': String(n) } } }, merge)).toBe(200);
+    }
+    expect(await status('controller', 'GET', `/api/v1/namespaces/${ns}/pods/p1`)).toBe(200);
+    expect(await status('controller', 'DELETE', '/api/v1/nodes/n1')).toBe(403);
+    const after = (await readAuditWrites(cluster.auditLog as string)).filter((w) => w.user === cluster.users.controller);
+    const added = after.slice(before.length);
+    expect(added.map((w) => `${w.verb} ${w.resource} ${w.name} ${w.code}`)).toEqual([
+      'patch pods p1 200',
+      'patch pods p1 200',
+      'patch pods p1 200',
+      'delete nodes n1 403',
+    ]);
   });
 });
