@@ -33,7 +33,8 @@ export type WatchEndReason = 'closed' | 'expired' | 'watchdog' | 'error';
 export type ReflectorEvent =
   | { type: 'listed'; resourceVersion: string; items: number; pages: number; skipped: number; durationMs: number; relist: boolean }
   | { type: 'watch-opened'; resourceVersion: string }
-  | { type: 'watch-ended'; reason: WatchEndReason; resourceVersion: string; lines: number; durationMs: number; error?: KubeWatchError }
+  /** `opened`: response headers arrived (false = the server never answered the watch request). */
+  | { type: 'watch-ended'; reason: WatchEndReason; opened: boolean; resourceVersion: string; lines: number; durationMs: number; error?: KubeWatchError }
   | { type: 'bookmark'; resourceVersion: string }
   | { type: 'retry'; stage: 'list' | 'watch'; delayMs: number; error: KubeWatchError }
   | { type: 'skipped'; stage: 'list' | 'watch'; problem: string; name?: string };
@@ -73,7 +74,7 @@ export interface ReflectorOptions {
   random?: () => number;
 }
 
-type WatchOutcome = { reason: WatchEndReason; lines: number; durationMs: number; error?: KubeWatchError } | { reason: 'stopped' };
+type WatchOutcome = { reason: WatchEndReason; opened: boolean; lines: number; durationMs: number; error?: KubeWatchError } | { reason: 'stopped' };
 
 function asWatchError(err: unknown, stage: string, object: string): KubeWatchError {
   if (err instanceof KubeWatchError) return err;
@@ -221,6 +222,7 @@ export class Reflector {
       this.emit({
         type: 'watch-ended',
         reason: outcome.reason,
+        opened: outcome.opened,
         resourceVersion: this.lastResourceVersion,
         lines: outcome.lines,
         durationMs: outcome.durationMs,
@@ -233,10 +235,15 @@ export class Reflector {
           this.log.info({ resource: this.name, resourceVersion: this.lastResourceVersion }, 'watch expired (410); relisting');
           needList = true;
           break;
-        case 'watchdog':
+        case 'watchdog': {
           this.stats.watchdogRestarts++;
-          this.log.warn({ resource: this.name, quietMs: this.quietTimeoutMs, resourceVersion: this.lastResourceVersion }, 'watch silent too long; reopening');
+          // An open watch that is merely idle (no bookmarks yet on a quiet collection) is routine;
+          // a server that never even answered the request is not.
+          const fields = { resource: this.name, quietMs: this.quietTimeoutMs, resourceVersion: this.lastResourceVersion, opened: outcome.opened };
+          if (outcome.opened) this.log.info(fields, 'watch silent too long; reopening');
+          else this.log.warn(fields, 'watch request unanswered; reopening');
           break;
+        }
         case 'closed':
           // A server timeout ends a healthy watch: reopen at once. A watch that closes right away
           // with nothing on it is a server refusing us: treat it like an error so we do not spin.
@@ -342,6 +349,7 @@ export class Reflector {
     const controller = new AbortController();
     this.current = controller;
     let lines = 0;
+    let opened = false;
     let watchdog: TimerHandle | undefined;
     const stalled = new KubeWatchError('WATCH_STALLED', 'watch', this.name, `nothing received for ${this.quietTimeoutMs} ms`);
     const arm = (): void => {
@@ -350,6 +358,7 @@ export class Reflector {
     };
     const finish = (reason: WatchEndReason, error?: KubeWatchError): WatchOutcome => ({
       reason,
+      opened,
       lines,
       durationMs: this.clock.now() - started,
       ...(error !== undefined ? { error } : {}),
@@ -375,6 +384,7 @@ export class Reflector {
       this.log.debug?.({ resource: this.name, resourceVersion: fromResourceVersion, timeoutSeconds }, 'watch opened');
       this.emit({ type: 'watch-opened', resourceVersion: fromResourceVersion });
       this.lastContactAt = this.clock.now();
+      opened = true;
       for await (const line of stream) {
         arm();
         this.lastContactAt = this.clock.now();

@@ -233,6 +233,7 @@ describe('informer on a real apiserver', () => {
       // The open watch goes quiet (1st), and the reopened one never even gets response headers (2nd).
       await waitUntil(() => watchdogEndsSinceMark() >= 2, 'two watchdog restarts while the apiserver is frozen', 30_000);
       expect(events.slice(mark).some((e) => e.type === 'watch-opened')).toBe(false);
+      expect(events.slice(mark).some((e) => e.type === 'watch-ended' && e.reason === 'watchdog' && !e.opened)).toBe(true);
       process.kill(pid!, 'SIGCONT');
       stopped = false;
       await core.createNamespacedConfigMap({ namespace: 'sigstop', body: { metadata: { name: 'thawed' } } });

@@ -256,6 +256,9 @@ describe('reflector against a scripted server', () => {
     };
     const { informer, rec } = await startInformer({ quietTimeoutMs: 300 });
     await until(() => rec.log.includes('update a@4->5'), 'event after two watchdog restarts');
+    // The first watch was answered then went quiet; the second was never answered.
+    const ends = rec.events.filter((e) => e.type === 'watch-ended');
+    expect(ends.slice(0, 2).map((e) => e.type === 'watch-ended' && [e.reason, e.opened])).toEqual([['watchdog', true], ['watchdog', false]]);
     // Two restarts before the event; a loaded machine may add more after it (the watch is quiet again).
     expect(informer.reflector.stats.watchdogRestarts).toBeGreaterThanOrEqual(2);
     expect(server.watches.slice(0, 3).map((u) => u.searchParams.get('resourceVersion'))).toEqual(['4', '4', '4']);
