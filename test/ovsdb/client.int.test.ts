@@ -1,9 +1,12 @@
 // OvsdbClient against a real ovsdb-server (OVN Northbound): transact, monitor, errors, schema.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NbServer, startNbServer } from '../../src/localcluster/nb-server.ts';
+import { NB_SCHEMA, type NbServer, startNbServer } from '../../src/localcluster/nb-server.ts';
 import { type MonitorEvent, OvsdbClient, OvsdbConnectionError, OvsdbError } from '../../src/ovsdb/index.ts';
-import type { Operation, Uuid } from '../../src/ovsdb/protocol.ts';
+import type { Operation, Row, Uuid } from '../../src/ovsdb/protocol.ts';
 import { NB, insertSwitch } from './harness.ts';
 
 let server: NbServer;
@@ -263,5 +266,50 @@ describe('connect', () => {
     const client = await OvsdbClient.connect(server.remote);
     await client.close();
     await expect(client.transact(NB, [])).rejects.toMatchObject({ code: 'ClientClosed' });
+  });
+});
+
+describe('schema differences between servers', () => {
+  it('hasColumn and the guard follow the schema the server actually runs', async () => {
+    // An older NB schema stand-in: the stock 7.0.0 schema without Logical_Switch_Port.mirror_rules,
+    // served by a real ovsdb-server. The same write is then accepted by one server and refused
+    // (before sending) for the other.
+    const dir = mkdtempSync(join(tmpdir(), 'ovnkit-schema-'));
+    const schema = JSON.parse(readFileSync(NB_SCHEMA, 'utf8')) as { version: string; tables: Record<string, { columns: Record<string, unknown> }> };
+    delete schema.tables.Logical_Switch_Port?.columns.mirror_rules;
+    schema.version = '6.99.0';
+    const schemaFile = join(dir, 'old-nb.ovsschema');
+    writeFileSync(schemaFile, JSON.stringify(schema));
+    const old = await startNbServer({ schema: schemaFile, tcp: false });
+    const oldClient = await OvsdbClient.connect(old.remote);
+    const newClient = await OvsdbClient.connect(server.remote);
+    try {
+      expect(oldClient.schema(NB).version).toBe('6.99.0');
+      expect(oldClient.hasColumn('Logical_Switch_Port', 'mirror_rules')).toBe(false);
+      expect(newClient.hasColumn('Logical_Switch_Port', 'mirror_rules')).toBe(true);
+      const write = (lsName: string): Operation[] => [
+        { op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': 'p', row: { name: `${lsName}-p`, mirror_rules: ['set', []] } },
+        { op: 'insert', table: 'Logical_Switch', row: { name: lsName, ports: ['named-uuid', 'p'] } },
+      ];
+      await newClient.transact(NB, write('schema-new'));
+      await expect(oldClient.transact(NB, write('schema-old'))).rejects.toMatchObject({
+        code: 'unknown column',
+        stage: 'schema',
+        table: 'Logical_Switch_Port',
+        opIndex: 0,
+      });
+      // What a caller does instead: write the column only where it exists.
+      const row: Row = { name: 'schema-old-p' };
+      if (oldClient.hasColumn('Logical_Switch_Port', 'mirror_rules')) row.mirror_rules = ['set', []];
+      await oldClient.transact(NB, [
+        { op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': 'p', row },
+        { op: 'insert', table: 'Logical_Switch', row: { name: 'schema-old', ports: ['named-uuid', 'p'] } },
+      ]);
+    } finally {
+      await oldClient.close();
+      await newClient.close();
+      await old.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
