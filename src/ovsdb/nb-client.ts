@@ -55,7 +55,7 @@ import {
   waitUnchanged,
   withVendor,
 } from './nb-ops.ts';
-import type { MutateOp, Operation, OperationResult, Row } from './protocol.ts';
+import type { Condition, MutateOp, Operation, OperationResult, Row } from './protocol.ts';
 
 export { podPortName, routerPatchNames, KUBE_OVN_VENDOR, DEFAULT_CLUSTER_ROUTER } from './nb-ops.ts';
 export { NbInputError } from './nb-net.ts';
@@ -253,7 +253,7 @@ export class NbClient {
       const options = { ...lr.options, ...CLUSTER_ROUTER_OPTIONS };
       if (sameStringMap(options, lr.options)) return { done: { outcome: 'unchanged', uuid: lr._uuid } };
       return {
-        ops: [updateOp('Logical_Router', byUuid(lr._uuid), { options: encodeStringMap(options) })],
+        ops: [this.guardedUpdate('Logical_Router', byUuid(lr._uuid), { options: encodeStringMap(options) })],
         finish: () => ({ outcome: 'updated', uuid: lr._uuid }),
       };
     });
@@ -289,7 +289,7 @@ export class NbClient {
         lsRef = namedUuid();
       } else if (otherConfig && !sameStringMap({ ...ls.other_config, ...otherConfig }, ls.other_config)) {
         outcome = 'updated';
-        ops.push(updateOp('Logical_Switch', byUuid(ls._uuid), { other_config: encodeStringMap({ ...ls.other_config, ...otherConfig }) }));
+        ops.push(this.guardedUpdate('Logical_Switch', byUuid(ls._uuid), { other_config: encodeStringMap({ ...ls.other_config, ...otherConfig }) }));
       }
 
       let routerPortMac: string | undefined;
@@ -321,7 +321,7 @@ export class NbClient {
             routerPortMac = spec.gatewayMac;
           }
           if (Object.keys(row).length > 0) {
-            ops.push(updateOp('Logical_Router_Port', byUuid(lrp._uuid), row));
+            ops.push(this.guardedUpdate('Logical_Router_Port', byUuid(lrp._uuid), row));
             if (outcome === 'unchanged') outcome = 'updated';
           }
         }
@@ -389,9 +389,9 @@ export class NbClient {
       if (existing) {
         const holders = this.cache.parentsOf(existing._uuid, 'Logical_Switch', 'ports').map((p) => p.uuid);
         if (holders.includes(ls._uuid)) {
-          if (samePodPort(existing, want)) return { done: { outcome: 'unchanged', name, uuid: existing._uuid } };
+          if (samePodPort(existing, want, (col) => this.client.hasColumn('Logical_Switch_Port', col, this.database))) return { done: { outcome: 'unchanged', name, uuid: existing._uuid } };
           return {
-            ops: [updateOp('Logical_Switch_Port', byUuid(existing._uuid), podPortUpdateRow(want))],
+            ops: [this.guardedUpdate('Logical_Switch_Port', byUuid(existing._uuid), podPortUpdateRow(want))],
             finish: (r) => {
               expectCount(r, 0, stage, podKey, `port ${name} vanished during the update`);
               return { outcome: 'updated', name, uuid: existing._uuid };
@@ -487,7 +487,7 @@ export class NbClient {
         ops.push(setMutateOp('Logical_Router', byUuid(lr._uuid), 'policies', 'insert', [namedUuidAtom(ref)]));
         return { ops, finish: (r) => ({ outcome: stale.length > 0 ? 'updated' : 'created', uuid: insertedUuid(r, at) }) };
       }
-      if (!sameStringMap(found.external_ids, externalIds)) ops.push(updateOp('Logical_Router_Policy', byUuid(found._uuid), { external_ids: encodeStringMap(externalIds) }));
+      if (!sameStringMap(found.external_ids, externalIds)) ops.push(this.guardedUpdate('Logical_Router_Policy', byUuid(found._uuid), { external_ids: encodeStringMap(externalIds) }));
       const uuid = found._uuid;
       return { ops, finish: () => ({ outcome: 'updated', uuid }) };
     });
@@ -539,7 +539,7 @@ export class NbClient {
       }
       if (sameStringMap(pg.external_ids, want)) return { done: { outcome: 'unchanged', uuid: pg._uuid } };
       return {
-        ops: [updateOp('Port_Group', byUuid(pg._uuid), { external_ids: encodeStringMap(want) })],
+        ops: [this.guardedUpdate('Port_Group', byUuid(pg._uuid), { external_ids: encodeStringMap(want) })],
         finish: () => ({ outcome: 'updated', uuid: pg._uuid }),
       };
     });
@@ -607,6 +607,10 @@ export class NbClient {
 
   // ------------------------------------------------------------------ machinery
 
+  private guardedUpdate(table: string, where: Condition[], row: Row): Operation {
+    return updateOp(table, where, this.guardRow(table, row));
+  }
+
   /** Drops columns the server's schema lacks (newer optional columns), so older servers accept the row. */
   private guardRow(table: string, row: Row): Row {
     let out: Row | undefined;
@@ -662,13 +666,14 @@ export class NbClient {
   }
 }
 
-function samePodPort(have: LogicalSwitchPort, want: PodPortColumns): boolean {
+/** Equal in every column the server has (a column its schema lacks is never written, so never compared). */
+function samePodPort(have: LogicalSwitchPort, want: PodPortColumns, has: (column: string) => boolean): boolean {
   return (
-    sameStringSet(have.addresses, want.addresses) &&
-    sameStringSet(have.port_security, want.port_security) &&
-    sameStringMap(have.external_ids, want.external_ids) &&
-    have.dhcpv4_options === want.dhcpv4_options &&
-    have.dhcpv6_options === want.dhcpv6_options
+    (!has('addresses') || sameStringSet(have.addresses, want.addresses)) &&
+    (!has('port_security') || sameStringSet(have.port_security, want.port_security)) &&
+    (!has('external_ids') || sameStringMap(have.external_ids, want.external_ids)) &&
+    (!has('dhcpv4_options') || have.dhcpv4_options === want.dhcpv4_options) &&
+    (!has('dhcpv6_options') || have.dhcpv6_options === want.dhcpv6_options)
   );
 }
 
