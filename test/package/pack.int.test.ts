@@ -1,0 +1,186 @@
+// The npm package as a user gets it: scripts/pack.sh makes the two tarballs, an empty project
+// installs them offline, and child processes on this Node import `ovnkit`, load the addon from
+// the platform package, fall back to TS without it, and run the `ovnkit` bin.
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const PLATFORM_PACKAGE = '@ovnkit/binding-linux-x64-gnu';
+const BINARY = 'ovnkit.linux-x64-gnu.node';
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+// Children run on the Node running this test (24), also through `#!/usr/bin/env node` and npm.
+const childEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+delete childEnv.OVNKIT_IMPL;
+delete childEnv.NAPI_RS_NATIVE_LIBRARY_PATH;
+delete childEnv.NODE_OPTIONS;
+
+function run(command: string, args: string[], cwd: string, timeoutMs = 240_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, env: childEnv, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function describeRun(what: string, r: RunResult): string {
+  return `${what} exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+interface ProbeResult {
+  stage: 'import' | 'ipam';
+  ok: boolean;
+  exports?: Record<string, string>;
+  impl?: string;
+  secondImpl?: string;
+  v4?: string;
+  error?: string;
+  code?: string;
+  addons?: string[];
+  warnings: { name: string; code?: string; message: string }[];
+}
+
+let work: string;
+let project: string;
+let tarballs: { root: string; platform: string; sizes: Record<string, number> };
+
+async function probe(impl: string): Promise<ProbeResult> {
+  const r = await run(process.execPath, ['probe.mjs', impl], project, 60_000);
+  expect(r.code, describeRun(`probe ${impl}`, r)).toBe(0);
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as ProbeResult;
+}
+
+async function listTarball(path: string): Promise<string[]> {
+  const r = await run('tar', ['tzf', path], work);
+  expect(r.code, describeRun(`tar tzf ${path}`, r)).toBe(0);
+  return r.stdout.trim().split('\n');
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'ovnkit-pack-test-'));
+  const out = join(work, 'tarballs');
+  // `make test` builds native/ first; reuse it rather than rebuild (and rewrite a mapped .node).
+  const reuse = existsSync(join(REPO, 'native', BINARY)) && existsSync(join(REPO, 'native', 'index.js'));
+  const packed = await run('bash', [join(REPO, 'scripts', 'pack.sh'), ...(reuse ? ['--reuse-native'] : []), out], REPO, 600_000);
+  expect(packed.code, describeRun('scripts/pack.sh', packed)).toBe(0);
+  const sizes: Record<string, number> = {};
+  for (const line of packed.stdout.trim().split('\n')) {
+    const [path, size] = line.split(' ');
+    sizes[path!] = Number(size);
+  }
+  const paths = Object.keys(sizes);
+  const platform = paths.find((p) => p.endsWith('/ovnkit-binding-linux-x64-gnu-0.1.0.tgz'));
+  const root = paths.find((p) => p.endsWith('/ovnkit-0.1.0.tgz'));
+  expect({ platform, root, count: paths.length }, packed.stdout).toMatchObject({ platform: expect.any(String), root: expect.any(String), count: 2 });
+  tarballs = { root: root!, platform: platform!, sizes };
+
+  project = join(work, 'project');
+  rmSync(project, { recursive: true, force: true });
+  await run('mkdir', ['-p', project], work);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'ovnkit-install-probe', private: true, type: 'module' }, null, 2));
+  copyFileSync(join(import.meta.dirname, 'probe.mjs'), join(project, 'probe.mjs'));
+  // --offline: dependencies come from the npm cache that `npm ci` filled; nothing is fetched.
+  const installed = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarballs.root, tarballs.platform], project);
+  expect(installed.code, describeRun('npm install --offline (a cache miss shows as ENOTCACHED)', installed)).toBe(0);
+}, 600_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('packed tarballs', () => {
+  it('the root package has the JS, types, bin and napi loader but no binary; the platform package only the binary', async () => {
+    const root = await listTarball(tarballs.root);
+    for (const f of ['package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/native/index.js', 'package/deploy/rbac.yaml', 'package/scripts/build-k8s-binaries.sh', 'package/scripts/pins.env']) {
+      expect(root).toContain(f);
+    }
+    expect(root.filter((f) => f.endsWith('.node') || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts') || f.startsWith('package/src/'))).toEqual([]);
+    expect((await listTarball(tarballs.platform)).sort()).toEqual(['package/README.md', `package/${BINARY}`, 'package/package.json']);
+    // The binary dominates; the root package is JS only.
+    expect(tarballs.sizes[tarballs.platform]).toBeGreaterThan(100_000);
+  });
+
+  it('the installed root package depends on the platform package only as an optional dependency', async () => {
+    const { readFileSync } = await import('node:fs');
+    const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'ovnkit', 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    expect(manifest.optionalDependencies).toEqual({ [PLATFORM_PACKAGE]: '0.1.0' });
+    expect(manifest.dependencies?.[PLATFORM_PACKAGE]).toBeUndefined();
+    // The repo's own package.json must not carry it (npm ci breaks until it is published).
+    const repoManifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(repoManifest.optionalDependencies).toBeUndefined();
+  });
+});
+
+describe('installed package', () => {
+  it("imports the public API and serves impl 'native' from the platform package", async () => {
+    const result = await probe('native');
+    expect(result, JSON.stringify(result)).toMatchObject({ stage: 'ipam', ok: true, impl: 'native', secondImpl: 'native', v4: '10.16.0.2' });
+    expect(result.exports).toEqual({ Ipam: 'function', OvsdbClient: 'function', WorkQueue: 'function', startLocalCluster: 'function' });
+    expect(result.addons).toEqual([join(project, 'node_modules', PLATFORM_PACKAGE, BINARY)]);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it("impl 'auto' picks the platform package's binary without a warning", async () => {
+    const result = await probe('auto');
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true, impl: 'native', v4: '10.16.0.2' });
+    expect(result.addons).toEqual([join(project, 'node_modules', PLATFORM_PACKAGE, BINARY)]);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('npx ovnkit --help exits 0 and prints usage; a bad flag is a usage error', async () => {
+    const help = await run('npx', ['--no', 'ovnkit', '--help'], project, 60_000);
+    expect(help.code, describeRun('npx ovnkit --help', help)).toBe(0);
+    expect(help.stdout).toMatch(/^Usage:/m);
+    expect(help.stdout).toContain('ovnkit up [flags]');
+    const bad = await run('npx', ['--no', 'ovnkit', '--no-such-flag'], project, 60_000);
+    expect(bad.code, describeRun('npx ovnkit --no-such-flag', bad)).toBe(2);
+    expect(bad.stderr).toContain('unknown flag "--no-such-flag"');
+  });
+});
+
+describe('installed package without the platform package', () => {
+  const platformDir = (): string => join(project, 'node_modules', ...PLATFORM_PACKAGE.split('/'));
+  const asideDir = (): string => join(work, 'platform-package-aside');
+
+  beforeAll(() => renameSync(platformDir(), asideDir()));
+  afterAll(() => {
+    if (existsSync(asideDir())) renameSync(asideDir(), platformDir());
+  });
+
+  it("impl 'auto' falls back to TS with exactly one warning", async () => {
+    const result = await probe('auto');
+    expect(result, JSON.stringify(result)).toMatchObject({ stage: 'ipam', ok: true, impl: 'ts', secondImpl: 'ts', v4: '10.16.0.2' });
+    expect(result.addons).toEqual([]);
+    expect(result.warnings).toHaveLength(1);
+    const [warning] = result.warnings;
+    expect(warning!.code).toBe('OVNKIT_NATIVE_FALLBACK');
+    expect(warning!.message).toMatch(/^ipam: falling back to the TypeScript implementation; native addon failed to load: /);
+    expect(warning!.message).not.toContain('Cannot find native binding');
+  });
+
+  it("impl 'native' is an error with code Internal, not a silent fallback", async () => {
+    const result = await probe('native');
+    expect(result, JSON.stringify(result)).toMatchObject({ stage: 'ipam', ok: false, code: 'Internal' });
+    expect(result.error).toMatch(/impl 'native' requested but native addon failed to load/);
+    expect(result.addons).toEqual([]);
+  });
+
+  // KNOWN GAP (flip to `it` when fixed): src/native/load.ts reports only the deepest error of
+  // napi's chain, which is the FIRST attempt (native/ovnkit.linux-x64-gnu.node next to the
+  // loader); in an installed package the missing piece is the platform package, the LAST
+  // attempt, and the warning never names it. The fix is proposed in docs/packaging.md.
+  it.fails('the fallback warning names the missing platform package', async () => {
+    const result = await probe('auto');
+    expect(result.warnings[0]?.message).toContain(`Cannot find module '${PLATFORM_PACKAGE}'`);
+  });
+});
