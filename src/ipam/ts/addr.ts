@@ -123,6 +123,20 @@ export function parseMac(text: string): string | undefined {
 }
 
 /**
+ * A canonical (lowercase, colon-separated) MAC as its 48-bit value: maps keyed by a number
+ * avoid hashing a fresh 17-character string on every lookup.
+ */
+export function macKey(mac: string): number {
+  let v = 0;
+  for (let i = 0; i < 17; i++) {
+    if (i % 3 === 2) continue;
+    const c = mac.charCodeAt(i);
+    v = v * 16 + (c <= 57 ? c - 48 : c - 87);
+  }
+  return v;
+}
+
+/**
  * splitmix64 on two uint32 halves (exact mod 2^64 without bigint, which would cost more than
  * the rest of an allocation). Must match docs/ipam.md §8 bit for bit. Results are left in
  * outHi/outLo to avoid allocating per draw.
@@ -169,12 +183,16 @@ export class SplitMix64 {
     return [this.outHi, this.outLo];
   }
 
+  /** macKey() of the MAC nextMac() returned last */
+  lastMacKey = 0;
+
   /** A locally administered unicast MAC from the next output (docs/ipam.md §8). */
   nextMac(): string {
     this.step();
     const hi = this.outHi;
     const lo = this.outLo;
     const b0 = ((hi >>> 24) | 0x02) & 0xfe;
+    this.lastMacKey = (b0 * 256 + ((hi >>> 16) & 255)) * 4294967296 + ((((hi & 0xffff) << 16) | (lo >>> 16)) >>> 0);
     return `${HEX2[b0]}:${HEX2[(hi >>> 16) & 255]}:${HEX2[(hi >>> 8) & 255]}:${HEX2[hi & 255]}:${HEX2[lo >>> 24]}:${HEX2[(lo >>> 16) & 255]}`;
   }
 }

@@ -16,7 +16,7 @@ import type {
   SubnetUpdateResult,
 } from '../types.ts';
 import { IpamError, q } from '../errors.ts';
-import { SplitMix64, parseIp, parseMac } from './addr.ts';
+import { SplitMix64, macKey, parseIp, parseMac } from './addr.ts';
 import type { Idx, IdxSet } from './bitset.ts';
 import { FamilyState, type NicRecord, type PoolFamily, inOffRanges, nextIdx, zeroIdx } from './family.ts';
 import { type Ranges, contains, count, equal, format, intersect, normalize, subtract, subtractPoints, union, fromPoints } from './ranges.ts';
@@ -41,7 +41,8 @@ interface Subnet {
   ipv6: FamilyState | undefined;
   /** "" is the default pool */
   readonly pools: Map<string, Pool>;
-  readonly macs: TombMap<string, NicRecord>;
+  /** by macKey() */
+  readonly macs: TombMap<number, NicRecord>;
 }
 
 /** A pick planned for one family, committed only once every check passed. */
@@ -372,7 +373,7 @@ export class TsBackend implements IpamBackend {
     }
     for (const p of picks) this.commitPick(subnet, p, target);
     if (macVictim) {
-      subnet.macs.delete(macVictim.mac!);
+      subnet.macs.delete(macKey(macVictim.mac!));
       macVictim.mac = undefined;
     }
     for (const v of victims) if (v.v4 === undefined && v.v6 === undefined) this.dropNic(subnet, v);
@@ -431,7 +432,7 @@ export class TsBackend implements IpamBackend {
     force: boolean,
     fields: { subnet: string; owner: string; nic: string },
   ): NicRecord | undefined {
-    const holder = subnet.macs.get(mac);
+    const holder = subnet.macs.get(macKey(mac));
     if (!holder || holder === rec) return undefined;
     if (force && holder.owner === owner) return holder;
     throw new IpamError('AddressConflict', `mac ${mac} in subnet ${q(subnet.name)} is held by ${q(holder.owner)}`, {
@@ -446,15 +447,15 @@ export class TsBackend implements IpamBackend {
     if (mac === undefined) {
       if (rec.mac !== undefined) return;
       let m = this.rng.nextMac();
-      while (subnet.macs.has(m)) m = this.rng.nextMac();
+      while (subnet.macs.has(this.rng.lastMacKey)) m = this.rng.nextMac();
       rec.mac = m;
-      subnet.macs.set(m, rec);
+      subnet.macs.set(this.rng.lastMacKey, rec);
       return;
     }
     if (rec.mac === mac) return;
-    if (rec.mac !== undefined) subnet.macs.delete(rec.mac);
+    if (rec.mac !== undefined) subnet.macs.delete(macKey(rec.mac));
     rec.mac = mac;
-    subnet.macs.set(mac, rec);
+    subnet.macs.set(macKey(mac), rec);
   }
 
   private parseMacOption(mac: string | null | undefined, fields: { subnet: string; owner: string; nic: string }): string | null | undefined {
@@ -497,7 +498,7 @@ export class TsBackend implements IpamBackend {
 
   /** Forgets a NIC that holds no address any more. */
   private dropNic(subnet: Subnet, rec: NicRecord): void {
-    if (rec.mac !== undefined) subnet.macs.delete(rec.mac);
+    if (rec.mac !== undefined) subnet.macs.delete(macKey(rec.mac));
     this.unindexOwner(rec);
   }
 
@@ -666,7 +667,7 @@ export class TsBackend implements IpamBackend {
     }
     if (typeof mac === 'string' && target.mac === undefined) {
       target.mac = mac;
-      subnet.macs.set(mac, target);
+      subnet.macs.set(macKey(mac), target);
     }
   }
 
