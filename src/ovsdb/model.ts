@@ -320,12 +320,66 @@ export function decodeValue(shape: ColumnShape, value: Value, table = '?', colum
   }
 }
 
+interface CompiledTable {
+  columns: string[];
+  shapes: ColumnShape[];
+}
+const compiledTables = new WeakMap<TableShapes, CompiledTable>();
+
+function compile(shapes: TableShapes): CompiledTable {
+  let c = compiledTables.get(shapes);
+  if (!c) {
+    c = { columns: [...shapes.keys()], shapes: [...shapes.values()] };
+    compiledTables.set(shapes, c);
+  }
+  return c;
+}
+
+const NOT_FAST = Symbol('not fast');
+
+/** The common well-formed cases without allocation beyond the result; NOT_FAST otherwise. */
+function decodeFast(shape: ColumnShape, v: Value): DecodedValue | typeof NOT_FAST {
+  if (typeof v !== 'object') {
+    if (shape.kind === 'set') return [v];
+    return shape.kind === 'map' ? NOT_FAST : v;
+  }
+  const tag = v[0];
+  if (tag === 'uuid') {
+    if (shape.kind === 'set') return [v[1] as string];
+    return shape.kind === 'map' ? NOT_FAST : (v[1] as string);
+  }
+  if (tag === 'set' && shape.kind === 'set') {
+    const atoms = v[1] as Atom[];
+    const out: PlainAtom[] = new Array(atoms.length);
+    for (let i = 0; i < atoms.length; i++) {
+      const a = atoms[i]!;
+      out[i] = typeof a === 'object' ? a[1] : a;
+    }
+    return out;
+  }
+  if (tag === 'map' && shape.kind === 'map') {
+    const out: Record<string, PlainAtom> = {};
+    for (const [k, x] of v[1] as [Atom, Atom][]) out[typeof k === 'object' ? k[1] : String(k)] = typeof x === 'object' ? x[1] : x;
+    return out;
+  }
+  return NOT_FAST;
+}
+
 /** A full row (all schema columns present, defaults filled) from wire columns. */
 export function decodeRow(shapes: TableShapes, uuid: string, row: Row, table = '?'): DecodedRow {
+  const { columns, shapes: list } = compile(shapes);
   const out: DecodedRow = { _uuid: uuid };
-  for (const [col, shape] of shapes) {
+  for (let i = 0; i < columns.length; i++) {
+    const col = columns[i]!;
+    const shape = list[i]!;
     const v = row[col];
-    out[col] = v === undefined ? defaultValue(shape) : decodeValue(shape, v, table, col);
+    if (v === undefined) {
+      out[col] = defaultValue(shape);
+      continue;
+    }
+    const fast = decodeFast(shape, v);
+    // the slow path validates (and names the table and column in its error)
+    out[col] = fast === NOT_FAST ? decodeValue(shape, v, table, col) : fast;
   }
   return out;
 }

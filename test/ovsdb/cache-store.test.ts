@@ -38,6 +38,11 @@ describe('model decoding', () => {
   it('rejects a map where a set is expected and a multi-atom value in a scalar column', () => {
     const set = columnShape({ key: 'string', min: 0, max: 'unlimited' });
     expect(() => decodeValue(set, ['map', [['a', 'b']]], 'T', 'c')).toThrow(/T\.c: expected a set/);
+    const store = newStore();
+    expect(() => store.apply({ Logical_Switch_Port: { [LSP1]: { insert: { name: 'x', addresses: ['map', [['a', 'b']]] } } } })).toThrow(
+      /Logical_Switch_Port\.addresses: expected a set/,
+    );
+    expect(() => store.apply({ Logical_Switch_Port: { [LSP1]: { insert: { name: ['set', ['a', 'b']] } } } })).toThrow(/Logical_Switch_Port\.name: expected one atom/);
     const scalar = columnShape('string');
     expect(() => decodeValue(scalar, ['set', ['a', 'b']], 'T', 'c')).toThrow(/expected one atom, got 2/);
   });
