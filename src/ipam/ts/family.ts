@@ -4,6 +4,15 @@
 // bigints for sparse ones, so the hot IPv4 path never touches bigint.
 import type { IpFamily } from '../types.ts';
 import { DENSE_LIMIT, DenseSet, type Idx, type IdxSet, SparseSet } from './bitset.ts';
+
+/** Largest families that use the dense forms; lowered only by tests to exercise the sparse ones. */
+const layout = { denseLimit: BigInt(DENSE_LIMIT), arrayHeldLimit: 1n << 20n };
+
+/** Test seam: families created afterwards use the sparse forms above these sizes. */
+export function setLayoutLimitsForTests(denseLimit = BigInt(DENSE_LIMIT), arrayHeldLimit = 1n << 20n): void {
+  layout.denseLimit = denseLimit;
+  layout.arrayHeldLimit = arrayHeldLimit;
+}
 import { formatV4, formatV6 } from './addr.ts';
 import { type Ranges, contains, subtract, subtractPoints } from './ranges.ts';
 import type { FamilyDef } from './spec.ts';
@@ -42,9 +51,9 @@ export class FamilyState {
     this.kind = def.kind;
     this.def = def;
     this.size = def.last - def.first + 1n;
-    this.dense = this.size <= BigInt(DENSE_LIMIT);
+    this.dense = this.size <= layout.denseLimit;
     this.firstNum = def.kind === 'ipv4' ? Number(def.first) : 0;
-    this.held = this.size <= 1n << 20n ? new ArrayHeld<NicRecord>(Number(this.size)) : new TombMap<Idx, NicRecord>();
+    this.held = this.dense && this.size <= layout.arrayHeldLimit ? new ArrayHeld<NicRecord>(Number(this.size)) : new TombMap<Idx, NicRecord>();
     this.gatewayOff = this.off(def.gateway);
     this.excludedOff = this.offRanges(def.excluded);
   }
