@@ -43,7 +43,7 @@ export {
 export type { ControllerRateLimiterOptions, RateLimiter } from './rate-limiters.ts';
 export { FakeClock, RealClock, realClock, sleep } from './clock.ts';
 export type { Clock, TimerHandle } from './clock.ts';
-export { EventRecorder, formatNote } from './events.ts';
+export { EventRecorder, formatNote, regardingFor } from './events.ts';
 export type { EventInput, EventRecorderOptions, EventRecorderStats, EventType, RegardingRef } from './events.ts';
 export { describeRef, mergePatch, mutateAnnotations, patchAnnotations, patchStatus } from './patch.ts';
 export type { AnnotationChanges, CoreObjectRef, CustomObjectRef, MutateOptions, ObjectRef, PatchedObject, PatchOptions } from './patch.ts';
