@@ -385,8 +385,11 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
     const setupTimeout = Math.max(1000, timeoutMs);
     try {
       const dbs = (await conn.call('list_dbs', [], setupTimeout)) as string[];
+      if (!dbs.includes(this.#opts.database)) {
+        throw new OvsdbConnectionError('ConnectFailed', 'list_dbs', remote.text, `server has no database ${this.#opts.database} (it serves ${dbs.join(', ')}; set the database option)`);
+      }
       let clustered = false;
-      if (dbs.includes('_Server') && dbs.includes(this.#opts.database)) {
+      if (dbs.includes('_Server')) {
         const row = await this.#serverRow(conn, setupTimeout);
         clustered = row?.model === 'clustered';
         if (clustered && this.#opts.leaderOnly && !(row?.leader === true && row.connected === true)) {
@@ -407,6 +410,7 @@ export class OvsdbClient extends EventEmitter<ClientEvents> {
       conn.once('close', (reason) => this.#onClose(conn, reason));
       if (conn.closed) throw new OvsdbConnectionError('ConnectionLost', 'connect', remote.text, 'connection dropped during setup');
     } catch (err) {
+      if (this.#conn === conn) this.#conn = undefined;
       conn.close(err as Error);
       throw err;
     }

@@ -256,6 +256,12 @@ describe('connect', () => {
     await client.close();
   });
 
+  it('names the database when the server does not serve it', async () => {
+    const err = (await OvsdbClient.connect(server.remote, { database: 'OVN_Southbound', connectTimeoutMs: 500 }).catch((e: unknown) => e)) as Error;
+    expect(err).toMatchObject({ code: 'ConnectFailed' });
+    expect(err.message).toMatch(/no database OVN_Southbound \(it serves OVN_Northbound, _Server/);
+  });
+
   it('rejects bad remote strings with BadRemote', async () => {
     for (const bad of ['', 'nb.sock', 'tcp:127.0.0.1', 'tcp:host:99999', 'udp:1.2.3.4:5']) {
       await expect(OvsdbClient.connect(bad)).rejects.toMatchObject({ code: 'BadRemote' });
