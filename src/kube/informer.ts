@@ -63,7 +63,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly resyncPeriodMs: number;
   private readonly name: string;
   private synced = false;
-  private syncWaiters: (() => void)[] = [];
+  private syncWaiters: { done: () => void; fail: (err: Error) => void }[] = [];
   private resyncTimer: TimerHandle | undefined;
   private started = false;
 
@@ -102,15 +102,22 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   waitForSync(timeoutMs = 120_000): Promise<void> {
     if (this.synced) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimer(() => {
-        this.syncWaiters = this.syncWaiters.filter((w) => w !== done);
-        reject(new KubeWatchError('NOT_SYNCED', 'waitForSync', this.name, `not synced after ${timeoutMs} ms (stats ${JSON.stringify(this.reflector.stats)})`));
-      }, timeoutMs);
-      const done = (): void => {
-        this.clock.clearTimer(timer);
-        resolve();
+      const waiter = {
+        done: (): void => {
+          this.clock.clearTimer(timer);
+          resolve();
+        },
+        fail: (err: Error): void => {
+          this.clock.clearTimer(timer);
+          this.syncWaiters = this.syncWaiters.filter((w) => w !== waiter);
+          reject(err);
+        },
       };
-      this.syncWaiters.push(done);
+      const timer = this.clock.setTimer(
+        () => waiter.fail(new KubeWatchError('NOT_SYNCED', 'waitForSync', this.name, `not synced after ${timeoutMs} ms (stats ${JSON.stringify(this.reflector.stats)})`)),
+        timeoutMs,
+      );
+      this.syncWaiters.push(waiter);
     });
   }
 
@@ -154,6 +161,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     if (this.resyncTimer !== undefined) this.clock.clearTimer(this.resyncTimer);
     this.resyncTimer = undefined;
     await this.reflector.stop();
+    for (const waiter of [...this.syncWaiters]) {
+      waiter.fail(new KubeWatchError('STOPPED', 'waitForSync', this.name, 'informer stopped before it synced'));
+    }
   }
 
   /** Re-delivers every cached object to every handler as onUpdate(obj, obj). */
@@ -186,7 +196,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     this.synced = true;
     const waiters = this.syncWaiters;
     this.syncWaiters = [];
-    for (const done of waiters) done();
+    for (const waiter of waiters) waiter.done();
   }
 
   private onWatchEvent(type: WatchEventType, obj: T): void {

@@ -314,6 +314,21 @@ describe('reflector against a scripted server', () => {
   });
 });
 
+describe('waitForSync', () => {
+  it('rejects with NOT_SYNCED on timeout and with STOPPED when the informer stops first', async () => {
+    server = new ScriptedServer();
+    server.onList = (_u, _q, res) => {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end('{"kind":"Status","reason":"ServiceUnavailable","code":503}');
+    };
+    const { informer } = await startInformer();
+    await expect(informer.waitForSync(200)).rejects.toMatchObject({ code: 'NOT_SYNCED' });
+    const pending = informer.waitForSync(60_000);
+    await informer.stop();
+    await expect(pending).rejects.toMatchObject({ code: 'STOPPED' });
+  });
+});
+
 describe('informer health', () => {
   it('is healthy while the server answers and unhealthy once it stops answering', async () => {
     server = new ScriptedServer();
