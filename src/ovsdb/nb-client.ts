@@ -38,6 +38,7 @@ import {
   clusterRouterRow,
   insertOp,
   logicalSwitchRow,
+  mapSetKeysOp,
   namedUuid,
   podPortColumns,
   podPortName,
@@ -253,7 +254,7 @@ export class NbClient {
       const options = { ...lr.options, ...CLUSTER_ROUTER_OPTIONS };
       if (sameStringMap(options, lr.options)) return { done: { outcome: 'unchanged', uuid: lr._uuid } };
       return {
-        ops: [this.guardedUpdate('Logical_Router', byUuid(lr._uuid), { options: encodeStringMap(options) })],
+        ops: [mapSetKeysOp('Logical_Router', byUuid(lr._uuid), 'options', CLUSTER_ROUTER_OPTIONS)],
         finish: () => ({ outcome: 'updated', uuid: lr._uuid }),
       };
     });
@@ -289,7 +290,7 @@ export class NbClient {
         lsRef = namedUuid();
       } else if (otherConfig && !sameStringMap({ ...ls.other_config, ...otherConfig }, ls.other_config)) {
         outcome = 'updated';
-        ops.push(this.guardedUpdate('Logical_Switch', byUuid(ls._uuid), { other_config: encodeStringMap({ ...ls.other_config, ...otherConfig }) }));
+        ops.push(mapSetKeysOp('Logical_Switch', byUuid(ls._uuid), 'other_config', otherConfig));
       }
 
       let routerPortMac: string | undefined;

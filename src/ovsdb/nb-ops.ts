@@ -60,6 +60,23 @@ export function setMutateOp(table: string, where: Condition[], column: string, m
   return { op: 'mutate', table, where, mutations: [[column, mutator, encodeSet(refs)]] };
 }
 
+/**
+ * Sets these keys of a map column and leaves every other key alone (no lost update of keys
+ * someone else wrote between our read and this write): delete the keys, then insert the pairs.
+ */
+export function mapSetKeysOp(table: string, where: Condition[], column: string, pairs: Readonly<StringMap>): MutateOp {
+  const keys = Object.keys(pairs).sort();
+  return {
+    op: 'mutate',
+    table,
+    where,
+    mutations: [
+      [column, 'delete', encodeSet(keys)],
+      [column, 'insert', encodeStringMap(pairs)],
+    ],
+  };
+}
+
 // ------------------------------------------------------------------ rows
 
 export function clusterRouterRow(name: string, options: StringMap): Row {

@@ -93,6 +93,17 @@ describe('cluster router and subnet switches', () => {
     });
   });
 
+  it('adds OVN IPAM other_config keys to an existing switch without touching keys others wrote', async () => {
+    await nbctl(db, 'set', 'Logical_Switch', 'ovn-default', 'other_config:mcast_snoop=true');
+    await nb.cache.waitFor('Logical_Switch', (s) => s.other_config.mcast_snoop === 'true', 5000);
+    const spec = { name: 'ovn-default', cidr: '10.16.0.0/16', gateway: '10.16.0.1', excludeIps: ['10.16.0.1'], ovnIpamOtherConfig: true };
+    expect((await nb.ensureLogicalSwitch(spec)).outcome).toBe('updated');
+    expect(parseNbMap(await nbGet(db, 'Logical_Switch', 'ovn-default', 'other_config'))).toEqual({ mcast_snoop: 'true', subnet: '10.16.0.0/16', exclude_ips: '10.16.0.1' });
+    expect((await nb.ensureLogicalSwitch(spec)).outcome).toBe('unchanged');
+    await nbctl(db, 'remove', 'Logical_Switch', 'ovn-default', 'other_config', 'subnet', 'exclude_ips', 'mcast_snoop');
+    await nb.cache.waitFor('Logical_Switch', (s) => s.name === 'ovn-default' && Object.keys(s.other_config).length === 0, 5000);
+  });
+
   it('creates only the switch when no router is wanted, and rejects bad input before writing', async () => {
     await nb.ensureLogicalSwitch({ name: 'vlan-only', cidr: '192.168.50.0/24', gateway: '192.168.50.1', needRouter: false });
     expect(await nbFind(db, 'Logical_Switch', 'name', 'name=vlan-only')).toEqual(['vlan-only']);
