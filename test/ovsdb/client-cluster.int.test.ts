@@ -150,3 +150,32 @@ describe('leadership lost while the member stays up', () => {
     }
   });
 });
+
+describe('leader frozen (SIGSTOP), as in a hung or partitioned NB leader', () => {
+  it('the probe gives up on it and the client moves to the newly elected leader within a bound', async () => {
+    const own = await startNbCluster(3);
+    const client = await OvsdbClient.connect(own.remote, { probeIntervalMs: 1000, backoffInitialMs: 50, backoffMaxMs: 500, connectTimeoutMs: 3000 });
+    const frozen = await own.waitForLeader();
+    try {
+      expect(client.currentRemote).toBe(own.members[frozen]?.remote);
+      const changed = new Promise<{ previous: string | undefined; current: string }>((resolve) => client.once('leaderChanged', resolve));
+      const t0 = Date.now();
+      own.members[frozen]?.process.signal('SIGSTOP');
+      // A write issued into the frozen leader fails instead of hanging (probe, then ConnectionLost).
+      const stuck = await client.transact(NB, guardedInsert('into-frozen-leader')).catch((e: unknown) => e);
+      expect(stuck).toMatchObject({ code: 'ConnectionLost' });
+      const change = await changed;
+      const elapsed = Date.now() - t0;
+      expect(change.previous).toBe(own.members[frozen]?.remote);
+      expect(change.current).not.toBe(own.members[frozen]?.remote);
+      // Probe (≤ 3 s) + election (RAFT election timer ~1 s) + reconnect rounds; generous for a loaded machine.
+      expect(elapsed).toBeLessThan(30_000);
+      await client.transact(NB, guardedInsert('after-freeze'));
+      console.log(`frozen leader: moved to the new leader after ${elapsed} ms`);
+    } finally {
+      own.members[frozen]?.process.signal('SIGCONT');
+      await client.close();
+      await own.stop();
+    }
+  });
+});
