@@ -91,7 +91,14 @@ impl AddrSet {
         match self {
             AddrSet::Dense { base, bits } => v >= *base && v - *base < u128::from(bits.len()) && bits.remove((v - *base) as u64),
             AddrSet::Sparse(s) => s.remove(v),
-            AddrSet::Complement { universe, holes, .. } => universe.contains(v) && holes.insert(v),
+            AddrSet::Complement { universe, holes, hint } => {
+                let removed = universe.contains(v) && holes.insert(v);
+                // Still a lower bound: nothing below v is a member, and v no longer is.
+                if removed && v == hint.get() && v != u128::MAX {
+                    hint.set(v + 1);
+                }
+                removed
+            }
         }
     }
 

@@ -77,26 +77,30 @@ pub struct NicStore {
     owners: HashTable<u32>,
     seed: u64,
     live: usize,
+    slots: usize,
 }
 
 fn rec(pages: &[Vec<NicRec>], id: NicId) -> &NicRec {
     &pages[id as usize / PAGE][id as usize % PAGE]
 }
 
-fn names_of<'a>(pages: &'a [Vec<NicRec>], long: &'a [Option<Box<str>>], id: NicId) -> (&'a str, &'a str) {
+/// The record's (owner, nic) bytes; names are validated ASCII.
+fn name_bytes<'a>(pages: &'a [Vec<NicRec>], long: &'a [Option<Box<str>>], id: NicId) -> (&'a [u8], &'a [u8]) {
     let r = rec(pages, id);
     if r.names[0] == LONG {
         let idx = u32::from_le_bytes([r.names[1], r.names[2], r.names[3], r.names[4]]) as usize;
         let owner_len = u16::from_le_bytes([r.names[5], r.names[6]]) as usize;
-        let text = long[idx].as_deref().unwrap_or("");
+        let text = long[idx].as_deref().unwrap_or("").as_bytes();
         (&text[..owner_len], &text[owner_len..])
     } else {
         let (ol, nl) = (r.names[0] as usize, r.names[1] as usize);
-        // Names are validated ASCII, so any byte split is a char boundary.
-        let owner = std::str::from_utf8(&r.names[2..2 + ol]).unwrap_or("");
-        let nic = std::str::from_utf8(&r.names[2 + ol..2 + ol + nl]).unwrap_or("");
-        (owner, nic)
+        (&r.names[2..2 + ol], &r.names[2 + ol..2 + ol + nl])
     }
+}
+
+fn names_of<'a>(pages: &'a [Vec<NicRec>], long: &'a [Option<Box<str>>], id: NicId) -> (&'a str, &'a str) {
+    let (o, n) = name_bytes(pages, long, id);
+    (std::str::from_utf8(o).unwrap_or(""), std::str::from_utf8(n).unwrap_or(""))
 }
 
 impl NicStore {
@@ -137,7 +141,7 @@ impl NicStore {
 
     fn owner_head(&self, owner: &str) -> Option<NicId> {
         let h = hash_bytes(self.seed, owner.as_bytes());
-        self.owners.find(h, |&id| names_of(&self.pages, &self.long_names, id).0 == owner).copied()
+        self.owners.find(h, |&id| name_bytes(&self.pages, &self.long_names, id).0 == owner.as_bytes()).copied()
     }
 
     /// Every NIC of the owner, in any subnet.
@@ -154,7 +158,7 @@ impl NicStore {
     pub fn find(&self, subnet: u32, owner: &str, nic: &str) -> Option<NicId> {
         let mut cur = self.owner_head(owner)?;
         while cur != NONE {
-            if self.get(cur).subnet == subnet && self.names(cur).1 == nic {
+            if self.get(cur).subnet == subnet && name_bytes(&self.pages, &self.long_names, cur).1 == nic.as_bytes() {
                 return Some(cur);
             }
             cur = self.get(cur).next_of_owner;
@@ -193,7 +197,8 @@ impl NicStore {
             *self.get_mut(id) = record;
             id
         } else {
-            let id = self.pages.iter().map(|p| p.len()).sum::<usize>();
+            let id = self.slots;
+            self.slots += 1;
             if id % PAGE == 0 {
                 self.pages.push(Vec::with_capacity(PAGE));
             }
@@ -203,10 +208,10 @@ impl NicStore {
         let h = hash_bytes(self.seed, owner.as_bytes());
         let (pages, long) = (&self.pages, &self.long_names);
         let seed = self.seed;
-        match self.owners.find_mut(h, |&cur| names_of(pages, long, cur).0 == owner) {
+        match self.owners.find_mut(h, |&cur| name_bytes(pages, long, cur).0 == owner.as_bytes()) {
             Some(slot) => *slot = id,
             None => {
-                self.owners.insert_unique(h, id, |&cur| hash_bytes(seed, names_of(pages, long, cur).0.as_bytes()));
+                self.owners.insert_unique(h, id, |&cur| hash_bytes(seed, name_bytes(pages, long, cur).0));
             }
         }
         self.live += 1;
@@ -218,7 +223,7 @@ impl NicStore {
         let next = self.get(id).next_of_owner;
         let h = hash_bytes(self.seed, owner.as_bytes());
         let (pages, long) = (&self.pages, &self.long_names);
-        let head = match self.owners.find_entry(h, |&cur| names_of(pages, long, cur).0 == owner) {
+        let head = match self.owners.find_entry(h, |&cur| name_bytes(pages, long, cur).0 == owner.as_bytes()) {
             Ok(entry) => {
                 let head = *entry.get();
                 if head == id {

@@ -67,6 +67,11 @@ impl PoolFamily {
     /// Plans a pick. `moved_in`: the NIC's own skipped address is about to be released into this
     /// pool, so it joins the turnover (though, being skipped, it can never be the pick).
     pub fn plan(&self, skip: &[u128], moved_in: bool) -> Result<Pick, PickFailure> {
+        if skip.is_empty()
+            && let Some(address) = self.free.next_ge(0)
+        {
+            return Ok(Pick { address, turnover: false });
+        }
         if !self.free.is_empty() {
             return self.free.lowest_not_in(skip).map(|address| Pick { address, turnover: false }).ok_or(PickFailure::AllSkipped);
         }

@@ -1,0 +1,141 @@
+//! Criterion benches: the allocator core (pool level: bitmap pick + release) and the whole IPAM
+//! (names, indexes, MACs), on a /16 at 90 % fill and a /64 after 1M allocations, plus a 100k
+//! shuffled restore. Run: `cargo bench -p ovnkit-ipam --bench ipam`.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use ovnkit_ipam::addr::parse_ip;
+use ovnkit_ipam::pool::PoolFamily;
+use ovnkit_ipam::ranges::RangeList;
+use ovnkit_ipam::{AllocateIn, Ipam, MacRequest, RecordIn, SubnetSpecIn};
+
+struct XorShift(u64);
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn v4(s: &str) -> u128 {
+    parse_ip(s).unwrap().1
+}
+
+/// A pool filled with `fill` sequential picks; returns the pool and what it holds.
+fn filled_pool(lo: u128, hi: u128, gateway: u128, fill: usize) -> (PoolFamily, Vec<u128>) {
+    let mut pool = PoolFamily::build(RangeList::single(lo, hi), &RangeList::single(gateway, gateway), &[], &[]);
+    let mut held = Vec::with_capacity(fill);
+    for _ in 0..fill {
+        let p = pool.plan(&[], false).unwrap();
+        pool.commit(p);
+        held.push(p.address);
+    }
+    (pool, held)
+}
+
+fn churn_pool(c: &mut Criterion, name: &str, mut pool: PoolFamily, mut held: Vec<u128>) {
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            let i = (rng.next() % held.len() as u64) as usize;
+            pool.release(held[i]);
+            let p = pool.plan(&[], false).unwrap();
+            pool.commit(p);
+            held[i] = black_box(p.address);
+        })
+    });
+}
+
+fn pool_benches(c: &mut Criterion) {
+    let (lo, hi) = (v4("10.0.0.1"), v4("10.0.255.254"));
+    let fill = (65_533usize * 9) / 10;
+    let (pool, held) = filled_pool(lo, hi, lo, fill);
+    churn_pool(c, "core: release+pick, /16 at 90% fill", pool, held);
+
+    let base = parse_ip("fd00::").unwrap().1;
+    let (pool, held) = filled_pool(base + 1, base + (1u128 << 64) - 2, base + 1, 1_000_000);
+    churn_pool(c, "core: release+pick, /64 after 1M", pool, held);
+}
+
+fn names(n: usize) -> Vec<(String, String)> {
+    (0..n).map(|i| (format!("ns/p{i}"), format!("p{i}.ns"))).collect()
+}
+
+fn filled_ipam(cidr: &str, count: usize) -> (Ipam, Vec<(String, String)>) {
+    let mut ipam = Ipam::new(1);
+    ipam.add_or_update_subnet(&SubnetSpecIn { name: "s", cidr, gateway: None, exclude_ips: &[] }).unwrap();
+    let pods = names(count);
+    for (owner, nic) in &pods {
+        ipam.allocate(&AllocateIn { subnet: "s", owner, nic, pool: None, family: None, mac: MacRequest::Omitted, skip: &[] }).unwrap();
+    }
+    (ipam, pods)
+}
+
+fn churn_ipam(c: &mut Criterion, name: &str, cidr: &str, fill: usize) {
+    let (mut ipam, mut pods) = filled_ipam(cidr, fill);
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let mut next = fill;
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            let i = (rng.next() % pods.len() as u64) as usize;
+            let (owner, nic) = &pods[i];
+            ipam.release_nic(owner, nic, Some("s")).unwrap();
+            let fresh = (format!("ns/p{next}"), format!("p{next}.ns"));
+            next += 1;
+            let a = ipam
+                .allocate(&AllocateIn { subnet: "s", owner: &fresh.0, nic: &fresh.1, pool: None, family: None, mac: MacRequest::Omitted, skip: &[] })
+                .unwrap();
+            black_box(a);
+            pods[i] = fresh;
+        })
+    });
+}
+
+fn ipam_benches(c: &mut Criterion) {
+    churn_ipam(c, "ipam: releaseNic+allocate (names, MAC), /16 at 90% fill", "10.0.0.0/16", (65_533 * 9) / 10);
+    churn_ipam(c, "ipam: releaseNic+allocate (names, MAC), /64 after 1M", "fd00::/64", 1_000_000);
+}
+
+fn restore_bench(c: &mut Criterion) {
+    let n = 100_000usize;
+    let mut records: Vec<(String, String, String, String)> = (0..n)
+        .map(|i| {
+            let a = 0x0a00_0002u32 + i as u32;
+            let ip = format!("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+            (format!("ns/p{i}"), format!("p{i}.ns"), ip, format!("0a:58:{:02x}:{:02x}:{:02x}:{:02x}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255))
+        })
+        .collect();
+    let mut rng = XorShift(7);
+    for i in (1..records.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        records.swap(i, j);
+    }
+    let mut group = c.benchmark_group("restore");
+    group.sample_size(10);
+    group.bench_function("restore 100k shuffled records (10.0.0.0/15)", |b| {
+        b.iter_batched(
+            || {
+                let mut ipam = Ipam::new(1);
+                ipam.add_or_update_subnet(&SubnetSpecIn { name: "s", cidr: "10.0.0.0/15", gateway: None, exclude_ips: &[] }).unwrap();
+                ipam
+            },
+            |mut ipam| {
+                let input: Vec<RecordIn<'_>> = records
+                    .iter()
+                    .map(|(o, n, ip, mac)| RecordIn { subnet: "s", owner: o, nic: n, v4: Some(ip), v6: None, mac: Some(mac) })
+                    .collect();
+                let out = ipam.restore(&input);
+                assert_eq!(out.restored, n);
+                ipam
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pool_benches, ipam_benches, restore_bench);
+criterion_main!(benches);
