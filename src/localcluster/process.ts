@@ -104,6 +104,10 @@ export function spawnManaged(opts: SpawnOptions): ManagedProcess {
   } finally {
     closeSync(logFd);
   }
+  // Registered before anything can throw: an unhandled 'error' (e.g. ENOENT) would crash Node.
+  child.once('error', () => {
+    // 'exit' follows, or the process never started (pid undefined, reported below).
+  });
   const pid = child.pid;
   if (pid === undefined) {
     throw new ProcessError('SpawnFailed', 'spawn', opts.name, `could not start ${opts.command} (see ${opts.logFile})`);
@@ -115,9 +119,6 @@ export function spawnManaged(opts: SpawnOptions): ManagedProcess {
       live.delete(pid);
       resolve({ code, signal });
     });
-  });
-  child.once('error', () => {
-    // 'exit' follows or the process never started; either way the registry drops it.
   });
   const managed: ManagedProcess = {
     name: opts.name,
