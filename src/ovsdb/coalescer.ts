@@ -308,7 +308,7 @@ function merge(batch: Member[]): { ops: Operation[]; offsets: number[]; tails: n
     const keys: string[] = [];
     for (const t of tail) {
       const [column, , value] = t.mutations[0]!;
-      const key = `${t.table}\u0000${column}\u0000${JSON.stringify(t.where)}`;
+      const key = tailKey(t.table, column, t.where);
       let f = fused.get(key);
       if (!f) fused.set(key, (f = { op: t, atoms: [] }));
       if (Array.isArray(value) && value[0] === 'set') for (const a of value[1] as Atom[]) f.atoms.push(a);
@@ -324,6 +324,15 @@ function merge(batch: Member[]): { ops: Operation[]; offsets: number[]; tails: n
     ops.push({ op: 'mutate', table: f.op.table, where: f.op.where, mutations: [[column, 'insert', ['set', f.atoms]]] });
   }
   return { ops, offsets, tails: memberTailKeys.map((keys) => keys.map((k) => indexOfKey.get(k)!)) };
+}
+
+/** Fusion key: table, column and target row; the common `_uuid == [uuid]` target avoids JSON. */
+function tailKey(table: string, column: string, where: Condition[]): string {
+  if (where.length === 1) {
+    const [col, fn, v] = where[0]!;
+    if (col === '_uuid' && fn === '==' && Array.isArray(v) && v[0] === 'uuid') return `${table}\u0000${column}\u0000u:${v[1] as string}`;
+  }
+  return `${table}\u0000${column}\u0000${JSON.stringify(where)}`;
 }
 
 function declaredNamesOf(ops: Operation[], m: Member): string[] {
