@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NB_SCHEMA, type NbServer, startNbServer } from '../../src/localcluster/nb-server.ts';
+import { waitFor } from '../../src/localcluster/process.ts';
 import { type MonitorEvent, OvsdbClient, OvsdbConnectionError, OvsdbError } from '../../src/ovsdb/index.ts';
 import type { Operation, Row, Uuid } from '../../src/ovsdb/protocol.ts';
 import { NB, insertSwitch } from './harness.ts';
@@ -260,6 +261,22 @@ describe('connect', () => {
     const err = (await OvsdbClient.connect(server.remote, { database: 'OVN_Southbound', connectTimeoutMs: 500 }).catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ code: 'ConnectFailed' });
     expect(err.message).toMatch(/no database OVN_Southbound \(it serves OVN_Northbound, _Server/);
+  });
+
+  it('connects over IPv6 loopback (tcp:[::1]:PORT)', async () => {
+    // A remote added at runtime through the server's unixctl, as an operator would.
+    execFileSync('ovs-appctl', ['-t', server.ctlSocket, 'ovsdb-server/add-remote', 'ptcp:0:[::1]']);
+    const port = await waitFor(() => /0:\[::1\]: listening on port (\d+)/.exec(readFileSync(server.logFile, 'utf8'))?.[1], {
+      timeoutMs: 5000,
+      what: 'IPv6 listener in the server log',
+    });
+    const client = await OvsdbClient.connect(`tcp:[::1]:${port}`);
+    try {
+      expect(client.currentRemote).toBe(`tcp:[::1]:${port}`);
+      await client.transact(NB, [insertSwitch('over-ipv6')]);
+    } finally {
+      await client.close();
+    }
   });
 
   it('rejects bad remote strings with BadRemote', async () => {
