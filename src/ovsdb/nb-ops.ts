@@ -169,9 +169,10 @@ export function podPortRow(name: string, c: PodPortColumns): Row {
   const row: Row = {
     name,
     addresses: encodeSet(c.addresses),
-    port_security: encodeSet(c.port_security),
     external_ids: encodeStringMap(c.external_ids),
   };
+  // empty is the default: leaving it out saves the server parsing it on every insert
+  if (c.port_security.length > 0) row.port_security = encodeSet(c.port_security);
   if (c.dhcpv4_options !== undefined) row.dhcpv4_options = encodeUuidSet([c.dhcpv4_options]);
   if (c.dhcpv6_options !== undefined) row.dhcpv6_options = encodeUuidSet([c.dhcpv6_options]);
   return row;
