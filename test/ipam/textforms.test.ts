@@ -153,6 +153,23 @@ describe('per-address sets agree with a Set model', () => {
     }
   });
 
+  it('a DenseSet spanning only part of the family works in family offsets', () => {
+    const d = new DenseSet(100, 1000);
+    expect(d.add(1050)).toBe(true);
+    expect(d.lowestAtLeast(0)).toBe(1050);
+    expect(d.lowestAtLeast(1051)).toBeUndefined();
+    expect(d.has(50)).toBe(false);
+    expect(d.delete(50)).toBe(false);
+    expect(() => d.add(1100)).toThrow(/outside/);
+    const e = d.emptyLike() as DenseSet;
+    e.fillRanges([[1000, 1009]]);
+    expect(e.size).toBe(10);
+    const all = new DenseSet(2000);
+    all.absorb(e);
+    all.absorb(d);
+    expect([all.lowestAtLeast(0), all.lowestAtLeast(1010), all.size]).toEqual([1000, 1050, 11]);
+  });
+
   it('absorb merges disjoint sets', () => {
     const a = new DenseSet(1000);
     const b = new DenseSet(1000);

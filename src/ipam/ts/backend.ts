@@ -143,9 +143,9 @@ export class TsBackend implements IpamBackend {
       if (pool.name === '') continue;
       const members = intersect(pool.raw[kind], usable);
       rest = subtract(rest, members);
-      pool[kind] = fam.buildPool(members, held);
+      pool[kind] = fam.buildPool(members, held, false);
     }
-    subnet.pools.get('')![kind] = fam.buildPool(rest, held);
+    subnet.pools.get('')![kind] = fam.buildPool(rest, held, true);
   }
 
   deleteSubnet(name: string): void {
@@ -199,8 +199,8 @@ export class TsBackend implements IpamBackend {
         if (p.name === '') continue;
         rest = subtract(rest, p === pool ? members : p[kind]!.members);
       }
-      pool[kind] = fam.buildPool(members, held);
-      def[kind] = fam.buildPool(rest, held);
+      pool[kind] = fam.buildPool(members, held, false);
+      def[kind] = fam.buildPool(rest, held, true);
     }
   }
 
@@ -318,7 +318,7 @@ export class TsBackend implements IpamBackend {
     const pf = p.pool[p.kind]!;
     if (pf.free.isEmpty()) {
       pf.free = pf.released;
-      pf.released = p.fam.emptySet();
+      pf.released = pf.free.emptyLike();
     }
     pf.free.delete(p.pick);
     p.fam.held.set(p.pick, rec);

@@ -21,6 +21,8 @@ export interface IdxSet {
   lowestAtLeast(from: Idx): Idx | undefined;
   /** moves every member of `other` (disjoint from this set) into this set */
   absorb(other: IdxSet): void;
+  /** a new empty set of the same kind and span */
+  emptyLike(): IdxSet;
 }
 
 export const DENSE_LIMIT = 1 << 24;
@@ -30,13 +32,20 @@ function ctz(x: number): number {
 }
 
 export class DenseSet implements IdxSet {
+  /** the set covers offsets lo .. lo+bits-1 (a named pool spans only its own members) */
+  private readonly lo: number;
   private readonly bits: number;
   /** levels[0] holds the members; levels[k] has one bit per non-zero word of levels[k-1] */
   private levels: Uint32Array[] | undefined;
   private count = 0;
 
-  constructor(bits: number) {
+  constructor(bits: number, lo = 0) {
     this.bits = bits;
+    this.lo = lo;
+  }
+
+  emptyLike(): DenseSet {
+    return new DenseSet(this.bits, this.lo);
   }
 
   private ensure(): Uint32Array[] {
@@ -61,14 +70,15 @@ export class DenseSet implements IdxSet {
   }
 
   has(i: Idx): boolean {
-    const n = i as number;
+    const n = (i as number) - this.lo;
     if (!this.levels || n < 0 || n >= this.bits) return false;
     return (this.levels[0]![n >>> 5]! & (1 << (n & 31))) !== 0;
   }
 
   add(i: Idx): boolean {
     const levels = this.ensure();
-    let n = i as number;
+    let n = (i as number) - this.lo;
+    if (n < 0 || n >= this.bits) throw new Error(`DenseSet.add: offset ${i as number} outside ${this.lo}+${this.bits}`);
     const words = levels[0]!;
     const w = n >>> 5;
     const mask = 1 << (n & 31);
@@ -91,8 +101,8 @@ export class DenseSet implements IdxSet {
 
   delete(i: Idx): boolean {
     const levels = this.levels;
-    if (!levels) return false;
-    let n = i as number;
+    let n = (i as number) - this.lo;
+    if (!levels || n < 0 || n >= this.bits) return false;
     const words = levels[0]!;
     const w = n >>> 5;
     const mask = 1 << (n & 31);
@@ -116,10 +126,10 @@ export class DenseSet implements IdxSet {
 
   lowestAtLeast(from: Idx): Idx | undefined {
     if (this.count === 0 || !this.levels) return undefined;
-    const start = from as number;
+    const start = (from as number) - this.lo;
     if (start >= this.bits) return undefined;
     const found = this.next(0, start < 0 ? 0 : start);
-    return found < 0 ? undefined : found;
+    return found < 0 ? undefined : found + this.lo;
   }
 
   /** lowest set bit >= pos in the given level, or -1 */
@@ -142,10 +152,10 @@ export class DenseSet implements IdxSet {
     return (nw << 5) + ctz(words[nw]!);
   }
 
-  /** Sets every index of the given inclusive ranges (bulk build, one summary pass). */
+  /** Sets every offset of the given inclusive ranges (bulk build, one summary pass). */
   fillRanges(ranges: ReadonlyArray<readonly [number, number]>): void {
     const words = this.ensure()[0]!;
-    for (const [start, end] of ranges) this.fillWords(words, start, end);
+    for (const [start, end] of ranges) this.fillWords(words, start - this.lo, end - this.lo);
     this.rebuildSummary();
   }
 
@@ -180,7 +190,7 @@ export class DenseSet implements IdxSet {
       let m = words[w]!;
       while (m !== 0) {
         const b = ctz(m);
-        fn((w << 5) + b);
+        fn((w << 5) + b + this.lo);
         m &= m - 1;
       }
     }
@@ -390,6 +400,10 @@ export class SparseSet implements IdxSet {
       else this.minHint = best;
     }
     return best === NONE ? undefined : best;
+  }
+
+  emptyLike(): SparseSet {
+    return new SparseSet();
   }
 
   absorb(other: IdxSet): void {

@@ -91,10 +91,6 @@ export class FamilyState {
     return inOffRanges(this.excludedOff, i);
   }
 
-  emptySet(): IdxSet {
-    return this.dense ? new DenseSet(Number(this.size)) : new SparseSet();
-  }
-
   /** absolute held addresses, ascending */
   heldSorted(): bigint[] {
     const out: bigint[] = [];
@@ -103,18 +99,28 @@ export class FamilyState {
     return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  /** A pool family whose free set is members − excluded − held and released is empty. */
-  buildPool(members: Ranges, heldSorted: bigint[]): PoolFamily {
+  /**
+   * A pool family whose free set is members − excluded − held and released is empty. The
+   * default pool's dense sets span the whole family (pools removed later are absorbed into
+   * it); a named pool's span only its own members, so many pools in a /8 stay small.
+   */
+  buildPool(members: Ranges, heldSorted: bigint[], wholeFamily: boolean): PoolFamily {
     const freeAbs = subtractPoints(subtract(members, this.def.excluded), heldSorted);
     let free: IdxSet;
     if (this.dense) {
-      const d = new DenseSet(Number(this.size));
+      let lo = 0;
+      let bits = Number(this.size);
+      if (!wholeFamily) {
+        lo = members.length === 0 ? 0 : (this.off(members[0]![0]) as number);
+        bits = members.length === 0 ? 0 : (this.off(members[members.length - 1]![1]) as number) - lo + 1;
+      }
+      const d = new DenseSet(bits, lo);
       d.fillRanges(freeAbs.map(([s, e]) => [this.off(s) as number, this.off(e) as number]));
       free = d;
     } else {
       free = new SparseSet(freeAbs.map(([s, e]) => [s - this.def.first, e - this.def.first]));
     }
-    return { members, membersOff: this.offRanges(members), free, released: this.emptySet() };
+    return { members, membersOff: this.offRanges(members), free, released: free.emptyLike() };
   }
 }
 
