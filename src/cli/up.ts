@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { type LocalCluster, plannedSteps, startLocalCluster } from '../localcluster/index.ts';
 import type { LocalClusterOptions, ProgressSink } from '../localcluster/index.ts';
+import { killAllManagedSync } from '../localcluster/process.ts';
 import type { UpFlags } from './args.ts';
 import { createStatusView } from './status-view.ts';
 
@@ -58,6 +59,10 @@ export async function runUp(flags: UpFlags): Promise<number> {
     }
     signalled = sig;
     process.stderr.write(`\n${sig}: stopping the local cluster\n`);
+    // During the start there is nothing to stop gracefully yet: kill what runs so the start
+    // fails at once and cleans up after itself. (While we listen, the process registry leaves
+    // signals to us; its exit hook still kills whatever survives.)
+    if (cluster === undefined) killAllManagedSync();
     wake?.();
   };
   for (const sig of SIGNALS) process.on(sig, onSignal);
@@ -79,11 +84,6 @@ export async function runUp(flags: UpFlags): Promise<number> {
     if (signalled !== undefined) return 130;
     process.stderr.write(`\novnkit up: start failed: ${(err as Error).message}\n`);
     return 1;
-  }
-  // The process registry kills every child with SIGKILL on a signal; here the signal means
-  // "stop gracefully", so only our handler stays.
-  for (const sig of SIGNALS) {
-    for (const listener of process.listeners(sig)) if (listener !== onSignal) process.removeListener(sig, listener);
   }
   view.finish();
   if (signalled === undefined && crashed === undefined) {

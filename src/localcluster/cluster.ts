@@ -301,6 +301,8 @@ class ClusterState {
   stopped: Promise<void> | undefined;
   /** The component being restarted on purpose: its exit is not a crash. */
   restarting: string | undefined;
+  /** Aborted when one part of the start fails or stop() is called: every wait gives up at once. */
+  readonly startAbort = new AbortController();
 
   constructor(name: string, dir: string, binDir: string, o: ResolvedOptions, sink: ProgressSink, t0: number, entry: RunEntry, removeDir: boolean) {
     this.name = name;
@@ -332,6 +334,7 @@ class ClusterState {
     try {
       await this.startKubernetes(nbStarted);
     } catch (err) {
+      this.startAbort.abort();
       // Let an in-flight NB start finish so stop() sees (and stops) what it started.
       await nbStarted.catch(() => {});
       throw err;
@@ -364,10 +367,33 @@ class ClusterState {
     }
     if (this.o.nodes > 0) after.push(timedStep(this.sink, this.t0, 'nodes', () => this.createNodes(kwokReady), () => ({ detail: this.nodeNames.join(', ') })));
     after.push(nbStarted);
-    const results = await Promise.allSettled(after);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const abortOnFailure = (p: Promise<unknown>) =>
+      p.catch((err: unknown) => {
+        this.startAbort.abort();
+        throw err;
+      });
+    const results = await Promise.allSettled(after.map(abortOnFailure));
+    // Report the first real failure, not the STOPPED errors of the parts it cut short.
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const cause = rejected.find((r) => !(r.reason instanceof LocalClusterError && r.reason.code === 'STOPPED')) ?? rejected[0];
+    if (cause) throw cause.reason;
   }
+
+  /** Polls `probe` until true; gives up with STOPPED as soon as the start is abandoned. */
+  private async poll(what: string, probe: () => Promise<boolean>): Promise<void> {
+    const outcome = await waitFor(
+      async () => {
+        if (this.startAbort.signal.aborted) return 'abandoned' as const;
+        return (await probe()) ? ('ok' as const) : undefined;
+      },
+      { timeoutMs: this.o.readyTimeoutMs, intervalMs: 50, what },
+    );
+    if (outcome === 'abandoned') {
+      throw new LocalClusterError('STOPPED', 'start', what, 'abandoned: another part of the start failed, or stop() was called');
+    }
+  }
+
+
 
   private async writeCredentials(): Promise<void> {
     const [ports, pki] = await Promise.all([freeLoopbackPorts(6), generatePki(this.dir)]);
@@ -448,14 +474,17 @@ class ClusterState {
         if (!this.order.includes(step)) this.order.push(step);
         this.entry.recordPid(step, proc.pid);
         this.watchForCrash(running);
-        const died = proc.exited.then((st) => {
-          throw new LocalClusterError('EXITED_EARLY', 'start', step, `exited during startup (code ${st.code}, signal ${st.signal}); log ${logFile}:\n${tailOf(logFile)}`);
-        });
-        died.catch(() => {});
-        const readyNow = waitFor(ready, { timeoutMs: this.o.readyTimeoutMs, intervalMs: 50, what: step }).catch((err: unknown) => {
+        try {
+          // A dead process ends the wait at once; the check below says why.
+          await this.poll(step, async () => !proc.isAlive() || (await ready()));
+        } catch (err) {
+          if (err instanceof LocalClusterError) throw err;
           throw new LocalClusterError('NOT_READY', 'start', step, `${(err as Error).message}; log ${logFile}:\n${tailOf(logFile)}`, { cause: err });
-        });
-        await Promise.race([readyNow, died]);
+        }
+        if (!proc.isAlive()) {
+          const st = await proc.exited;
+          throw new LocalClusterError('EXITED_EARLY', 'start', step, `exited during startup (code ${st.code}, signal ${st.signal}); log ${logFile}:\n${tailOf(logFile)}`);
+        }
         return proc.pid;
       },
       (pid) => ({ pid }),
@@ -508,8 +537,8 @@ class ClusterState {
     const notCrd = crds.find((c) => c.kind !== 'CustomResourceDefinition');
     if (notCrd) throw new LocalClusterError('BAD_OPTION', 'install-crds', `${notCrd.kind}/${notCrd.metadata.name}`, `only CustomResourceDefinitions belong in ${this.o.crdDir}`);
     await applyObjects(this.api(), crds);
-    await waitCrdsEstablished(this.api(), crds.map((c) => c.metadata.name), this.o.readyTimeoutMs);
-    await waitCrdsServed(this.api(), crds, this.o.readyTimeoutMs);
+    await waitCrdsEstablished(this.api(), crds.map((c) => c.metadata.name), this.o.readyTimeoutMs, this.startAbort.signal);
+    await waitCrdsServed(this.api(), crds, this.o.readyTimeoutMs, this.startAbort.signal);
     return crds.length;
   }
 
@@ -517,11 +546,7 @@ class ClusterState {
     if (!existsSync(this.o.rbacFile)) throw new LocalClusterError('BAD_OPTION', 'install-rbac', this.o.rbacFile, 'file not found');
     const objects = await readManifestFile(this.o.rbacFile);
     // kube-system is created by the apiserver itself, shortly after /readyz.
-    await waitFor(async () => (await apiCall(this.api(), 'GET', '/api/v1/namespaces/kube-system')).status === 200, {
-      timeoutMs: this.o.readyTimeoutMs,
-      intervalMs: 50,
-      what: 'namespace kube-system',
-    });
+    await this.poll('namespace kube-system', async () => (await apiCall(this.api(), 'GET', '/api/v1/namespaces/kube-system')).status === 200);
     await applyObjects(this.api(), objects);
   }
 
@@ -534,18 +559,16 @@ class ClusterState {
     const waitTaint = this.o.controllerManager;
     for (const n of names) {
       try {
-        await waitFor(
-          async () => {
-            const res = await apiCall(this.api(), 'GET', `/api/v1/nodes/${n}`);
-            if (res.status !== 200) return false;
-            const node = JSON.parse(res.body) as { spec?: { taints?: { key: string }[] }; status?: { conditions?: { type: string; status: string }[] } };
-            const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-            const tainted = node.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/')) === true;
-            return ready && (!waitTaint || !tainted);
-          },
-          { timeoutMs: this.o.readyTimeoutMs, intervalMs: 100, what: `node ${n}` },
-        );
+        await this.poll(`node ${n}`, async () => {
+          const res = await apiCall(this.api(), 'GET', `/api/v1/nodes/${n}`);
+          if (res.status !== 200) return false;
+          const node = JSON.parse(res.body) as { spec?: { taints?: { key: string }[] }; status?: { conditions?: { type: string; status: string }[] } };
+          const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+          const tainted = node.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/')) === true;
+          return ready && (!waitTaint || !tainted);
+        });
       } catch (err) {
+        if (err instanceof LocalClusterError) throw err;
         throw new LocalClusterError('NODE_NOT_READY', 'nodes', n, `${(err as Error).message}; kwok log ${join(this.dir, 'logs', 'kwok.log')}`, { cause: err });
       }
     }
@@ -598,6 +621,7 @@ class ClusterState {
 
   private async doStop(): Promise<void> {
     this.stopping = true;
+    this.startAbort.abort();
     const started = performance.now();
     const stopOne = async (step: string, run: () => Promise<unknown>, pid: number | undefined) => {
       const t = performance.now();

@@ -92,7 +92,7 @@ export async function applyObjects(target: ApiTarget, objects: ManifestObject[])
  * enough: right after it, the apiserver's watch cache for the new resource is still starting
  * and a LIST gets 429 (seen for up to ~3 s here), which would fail the first test request.
  */
-export async function waitCrdsServed(target: ApiTarget, crds: ManifestObject[], timeoutMs: number): Promise<void> {
+export async function waitCrdsServed(target: ApiTarget, crds: ManifestObject[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const crd of crds) {
     const spec = crd.spec as { group?: string; names?: { plural?: string }; versions?: { name: string; served?: boolean }[] } | undefined;
@@ -104,6 +104,7 @@ export async function waitCrdsServed(target: ApiTarget, crds: ManifestObject[], 
     for (const version of (spec?.versions ?? []).filter((v) => v.served !== false)) {
       const path = `/apis/${group}/${version.name}/${plural}?limit=1`;
       for (;;) {
+        abandonIfAborted(signal, crd.metadata.name);
         const res = await apiCall(target, 'GET', path);
         if (res.status === 200) break;
         if (Date.now() > deadline) {
@@ -116,10 +117,11 @@ export async function waitCrdsServed(target: ApiTarget, crds: ManifestObject[], 
 }
 
 /** Polls each CRD until its Established condition is True. */
-export async function waitCrdsEstablished(target: ApiTarget, names: string[], timeoutMs: number): Promise<void> {
+export async function waitCrdsEstablished(target: ApiTarget, names: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const name of names) {
     for (;;) {
+      abandonIfAborted(signal, name);
       const res = await apiCall(target, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
       if (res.status === 200) {
         const crd = JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string; message?: string }[] } };
@@ -135,4 +137,8 @@ export async function waitCrdsEstablished(target: ApiTarget, names: string[], ti
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+function abandonIfAborted(signal: AbortSignal | undefined, crd: string): void {
+  if (signal?.aborted) throw new LocalClusterError('STOPPED', 'install-crds', crd, 'abandoned: another part of the start failed, or stop() was called');
 }

@@ -101,4 +101,29 @@ describe('ovnkit up', () => {
     for (const pid of pids.values()) expect(pidGone(pid), `pid ${pid}`).toBe(true);
     expect(existsSync(dirname(up.kubeconfig))).toBe(false);
   });
+
+  it('SIGINT during the start aborts it, stops what started, and exits 130', async () => {
+    const child = spawn(process.execPath, [main, 'up', '--nodes', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`etcd never got ready:\n${stdout}\n${stderr}`)), 60_000);
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (/etcd ready in/.test(stdout)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const dir = /certificates ready in [\d.]+s - (\S+)/.exec(stdout)?.[1];
+    expect(dir).toBeDefined();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).not.toContain('KUBECONFIG=');
+    for (const pid of readyPids(stdout).values()) expect(pidGone(pid), `pid ${pid}`).toBe(true);
+    expect(existsSync(dir as string)).toBe(false);
+  });
 });
