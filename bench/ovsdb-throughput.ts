@@ -152,15 +152,20 @@ async function main(): Promise<void> {
   // Warm-up (JIT, page cache), not recorded.
   await runOnce('standalone', 'pipelined');
   const table = new Map<string, Result>();
-  for (const mode of MODES) {
-    for (const scenario of SCENARIOS) {
-      const runs: Result[] = [];
-      for (let r = 0; r < RUNS; r++) runs.push(await runOnce(mode, scenario));
-      const m = median(runs);
-      table.set(`${mode}/${scenario}`, m);
-      process.stderr.write(`  ${mode}/${scenario}: ${fmt(m.lspPerSec)} LSP/s (runs: ${runs.map((x) => fmt(x.lspPerSec)).join(', ')})\n`);
+  // Rounds interleave every cell, so a change in machine load hits all scenarios alike and the
+  // ratios stay comparable.
+  const runs = new Map<string, Result[]>();
+  for (let r = 0; r < RUNS; r++) {
+    for (const mode of MODES) {
+      for (const scenario of SCENARIOS) {
+        const result = await runOnce(mode, scenario);
+        const key = `${mode}/${scenario}`;
+        runs.set(key, [...(runs.get(key) ?? []), result]);
+        process.stderr.write(`  round ${r + 1}/${RUNS} ${key}: ${fmt(result.lspPerSec)} LSP/s\n`);
+      }
     }
   }
+  for (const [key, rs] of runs) table.set(key, median(rs));
   console.log('');
   console.log('| mode | scenario | LSP/s | × sequential | txns | txn latency median (p99) | server CPU | client CPU |');
   console.log('|---|---|---:|---:|---:|---|---:|---:|');
