@@ -26,8 +26,10 @@ export const UP_HELP = `Usage: ovnkit up [flags]
 Starts, in the foreground, a local Kubernetes control plane built from pinned sources (etcd,
 kube-apiserver, kube-controller-manager, kube-scheduler, kwok with fake nodes), installs the
 ovnkit CRDs and RBAC, and starts the OVN Northbound database. Builds the binaries first if they
-are not cached yet (about 20 minutes once). Prints KUBECONFIG=<path> when ready, runs until
-SIGINT (Ctrl-C) or SIGTERM, then stops every process and removes its directory.
+are not cached yet (once; 13-20 minutes on 2 cores). Prints KUBECONFIG=<path> when ready, runs
+until SIGINT (Ctrl-C) or SIGTERM, then stops every process and removes its directory (unless
+--keep or --dir). Exits 0 after a clean stop, 1 if the start fails or a component dies, 2 on a
+usage error, 130 if interrupted during the start.
 
 Flags:
   --nodes N     number of fake kwok nodes (default 1; 0 to 1000)
