@@ -2,7 +2,7 @@
 // installs them offline, and child processes on this Node import `ovnkit`, load the addon from
 // the platform package, fall back to TS without it, and run the `ovnkit` bin.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,23 @@ async function listTarball(path: string): Promise<string[]> {
   return r.stdout.trim().split('\n');
 }
 
+/**
+ * The empty project: package.json depends on the two tarballs; package-lock.json pins ovnkit's
+ * dependencies to the repo's lock. Without the lock npm must read each dependency's registry
+ * metadata to resolve its range, and `npm ci` caches only tarballs, so a fresh machine would
+ * fail offline with ENOTCACHED although every tarball is in the cache.
+ */
+function writeInstallManifests(dir: string): void {
+  const dependencies = { ovnkit: `file:${tarballs.root}`, [PLATFORM_PACKAGE]: `file:${tarballs.platform}` };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'ovnkit-install-probe', private: true, type: 'module', dependencies }, null, 2));
+  const repoLock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
+  const packages: Record<string, unknown> = { '': { name: 'ovnkit-install-probe', dependencies } };
+  for (const [key, entry] of Object.entries(repoLock.packages)) {
+    if (key.startsWith('node_modules/') && !entry.dev && !entry.devOptional) packages[key] = entry;
+  }
+  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'ovnkit-install-probe', lockfileVersion: 3, requires: true, packages }, null, 2));
+}
+
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ovnkit-pack-test-'));
   const out = join(work, 'tarballs');
@@ -87,12 +104,11 @@ beforeAll(async () => {
   tarballs = { root: root!, platform: platform!, sizes };
 
   project = join(work, 'project');
-  rmSync(project, { recursive: true, force: true });
-  await run('mkdir', ['-p', project], work);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'ovnkit-install-probe', private: true, type: 'module' }, null, 2));
+  mkdirSync(project);
   copyFileSync(join(import.meta.dirname, 'probe.mjs'), join(project, 'probe.mjs'));
-  // --offline: dependencies come from the npm cache that `npm ci` filled; nothing is fetched.
-  const installed = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarballs.root, tarballs.platform], project);
+  writeInstallManifests(project);
+  // --offline: every tarball comes from the npm cache that `npm ci` filled; nothing is fetched.
+  const installed = await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], project);
   expect(installed.code, describeRun('npm install --offline (a cache miss shows as ENOTCACHED)', installed)).toBe(0);
 }, 600_000);
 
@@ -112,8 +128,7 @@ describe('packed tarballs', () => {
     expect(tarballs.sizes[tarballs.platform]).toBeGreaterThan(100_000);
   });
 
-  it('the installed root package depends on the platform package only as an optional dependency', async () => {
-    const { readFileSync } = await import('node:fs');
+  it('the installed root package depends on the platform package only as an optional dependency', () => {
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'ovnkit', 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
     expect(manifest.optionalDependencies).toEqual({ [PLATFORM_PACKAGE]: '0.1.0' });
     expect(manifest.dependencies?.[PLATFORM_PACKAGE]).toBeUndefined();
