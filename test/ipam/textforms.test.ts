@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatV6, parseIp, parseMac, parseV4, parseV6, SplitMix64 } from '../../src/ipam/ts/addr.ts';
 import { DenseSet, SparseSet, type IdxSet } from '../../src/ipam/ts/bitset.ts';
 import { TombMap } from '../../src/ipam/ts/tombmap.ts';
+import { MacTable } from '../../src/ipam/ts/mactable.ts';
 
 describe('IPv4 text', () => {
   it.each([
@@ -204,5 +205,31 @@ describe('TombMap', () => {
       expect(t.size).toBe(m.size);
     }
     expect(new Map(t.entries())).toEqual(m);
+  });
+});
+
+describe('MacTable', () => {
+  it('behaves like a Map of 48-bit keys across inserts, deletes (backward shift) and growth', () => {
+    const t = new MacTable<number>(4);
+    const m = new Map<number, number>();
+    let s = 5;
+    const rnd = (n: number) => (s = (s * 48271) % 2147483647) % n;
+    // few distinct keys so probe runs collide and wrap; some keys differ only in the high word
+    const keys = Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? i * 4294967296 + 7 : 0xfeffffffffff - i));
+    for (let op = 0; op < 60000; op++) {
+      const k = keys[rnd(keys.length)]!;
+      const r = rnd(3);
+      if (r === 0) {
+        t.set(k, op);
+        m.set(k, op);
+      } else if (r === 1) {
+        expect(t.delete(k)).toBe(m.delete(k));
+      } else {
+        expect(t.get(k)).toBe(m.get(k));
+        expect(t.has(k)).toBe(m.has(k));
+      }
+      expect(t.size).toBe(m.size);
+    }
+    for (const k of keys) expect(t.get(k)).toBe(m.get(k));
   });
 });

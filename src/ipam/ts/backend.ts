@@ -21,6 +21,7 @@ import type { Idx, IdxSet } from './bitset.ts';
 import { FamilyState, type NicRecord, type PoolFamily, inOffRanges, nextIdx, zeroIdx } from './family.ts';
 import { type Ranges, contains, count, equal, format, intersect, normalize, subtract, subtractPoints, union, fromPoints } from './ranges.ts';
 import { TombMap } from './tombmap.ts';
+import { MacTable } from './mactable.ts';
 import { type FamilyDef, formatAbs, parseEntries, parseStaticIps, parseSubnetSpec } from './spec.ts';
 
 const KINDS: readonly IpFamily[] = ['ipv4', 'ipv6'];
@@ -42,7 +43,7 @@ interface Subnet {
   /** "" is the default pool */
   readonly pools: Map<string, Pool>;
   /** by macKey() */
-  readonly macs: TombMap<number, NicRecord>;
+  readonly macs: MacTable<NicRecord>;
 }
 
 /** A pick planned for one family, committed only once every check passed. */
@@ -79,7 +80,7 @@ export class TsBackend implements IpamBackend {
     const def = parseSubnetSpec(spec);
     const existing = this.subnets.get(spec.name);
     if (!existing) {
-      const subnet: Subnet = { name: spec.name, ipv4: undefined, ipv6: undefined, pools: new Map(), macs: new TombMap() };
+      const subnet: Subnet = { name: spec.name, ipv4: undefined, ipv6: undefined, pools: new Map(), macs: new MacTable() };
       subnet.pools.set('', { name: '', raw: { ipv4: [], ipv6: [] }, ipv4: undefined, ipv6: undefined });
       for (const kind of KINDS) {
         const fd = def[kind];
