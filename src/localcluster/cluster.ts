@@ -330,13 +330,16 @@ class ClusterState {
 
     // The NB database does not depend on Kubernetes: start it alongside the control plane.
     const nbStarted = this.o.nb ? this.startOvn() : Promise.resolve();
-    nbStarted.catch(() => {}); // awaited below; avoid an unhandled rejection while Kubernetes starts
+    // A failed NB start abandons the Kubernetes start too (and is observed here, not unhandled).
+    nbStarted.catch(() => this.startAbort.abort());
     try {
       await this.startKubernetes(nbStarted);
     } catch (err) {
       this.startAbort.abort();
-      // Let an in-flight NB start finish so stop() sees (and stops) what it started.
-      await nbStarted.catch(() => {});
+      // Let an in-flight NB start finish so stop() sees (and stops) what it started; if it is
+      // what failed, its error is the one worth reporting.
+      const nbError: unknown = await nbStarted.then(() => undefined, (e: unknown) => e);
+      if (nbError !== undefined && err instanceof LocalClusterError && err.code === 'STOPPED') throw nbError;
       throw err;
     }
     this.startupMs = performance.now() - this.t0;
@@ -392,8 +395,6 @@ class ClusterState {
       throw new LocalClusterError('STOPPED', 'start', what, 'abandoned: another part of the start failed, or stop() was called');
     }
   }
-
-
 
   private async writeCredentials(): Promise<void> {
     const [ports, pki] = await Promise.all([freeLoopbackPorts(6), generatePki(this.dir)]);
