@@ -374,7 +374,7 @@ export class TsBackend implements IpamBackend {
     }
     for (const p of picks) this.commitPick(subnet, p, target);
     if (macVictim) {
-      subnet.macs.delete(macKey(macVictim.mac!));
+      subnet.macs.delete(macVictim.macKey);
       macVictim.mac = undefined;
     }
     for (const v of victims) if (v.v4 === undefined && v.v6 === undefined) this.dropNic(subnet, v);
@@ -450,13 +450,15 @@ export class TsBackend implements IpamBackend {
       let m = this.rng.nextMac();
       while (subnet.macs.has(this.rng.lastMacKey)) m = this.rng.nextMac();
       rec.mac = m;
-      subnet.macs.set(this.rng.lastMacKey, rec);
+      rec.macKey = this.rng.lastMacKey;
+      subnet.macs.set(rec.macKey, rec);
       return;
     }
     if (rec.mac === mac) return;
-    if (rec.mac !== undefined) subnet.macs.delete(macKey(rec.mac));
+    if (rec.mac !== undefined) subnet.macs.delete(rec.macKey);
     rec.mac = mac;
-    subnet.macs.set(macKey(mac), rec);
+    rec.macKey = macKey(mac);
+    subnet.macs.set(rec.macKey, rec);
   }
 
   private parseMacOption(mac: string | null | undefined, fields: { subnet: string; owner: string; nic: string }): string | null | undefined {
@@ -499,7 +501,7 @@ export class TsBackend implements IpamBackend {
 
   /** Forgets a NIC that holds no address any more. */
   private dropNic(subnet: Subnet, rec: NicRecord): void {
-    if (rec.mac !== undefined) subnet.macs.delete(macKey(rec.mac));
+    if (rec.mac !== undefined) subnet.macs.delete(rec.macKey);
     this.unindexOwner(rec);
   }
 
@@ -523,7 +525,7 @@ export class TsBackend implements IpamBackend {
   }
 
   private createNic(subnet: Subnet, owner: string, nic: string): NicRecord {
-    const rec: NicRecord = { subnet: subnet.name, owner, nic, v4: undefined, v6: undefined, mac: undefined };
+    const rec: NicRecord = { subnet: subnet.name, owner, nic, v4: undefined, v6: undefined, mac: undefined, macKey: 0 };
     const list = this.owners.get(owner);
     if (list) list.push(rec);
     else this.owners.set(owner, [rec]);
@@ -668,7 +670,8 @@ export class TsBackend implements IpamBackend {
     }
     if (typeof mac === 'string' && target.mac === undefined) {
       target.mac = mac;
-      subnet.macs.set(macKey(mac), target);
+      target.macKey = macKey(mac);
+      subnet.macs.set(target.macKey, target);
     }
   }
 

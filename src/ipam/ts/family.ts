@@ -25,6 +25,8 @@ export interface NicRecord {
   v4: Idx | undefined;
   v6: Idx | undefined;
   mac: string | undefined;
+  /** macKey(mac) while mac is set */
+  macKey: number;
 }
 
 export interface PoolFamily {
