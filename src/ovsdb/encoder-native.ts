@@ -1,7 +1,9 @@
 // The Rust encoder behind N-API. Reading a JS object from Rust costs one N-API call per property,
 // so the ops cross as a flat tape instead: one Float64Array of tags, lengths and numbers, plus
 // one string holding every string back to back (read in Rust as UTF-16, so lone surrogates
-// survive). One call encodes a whole transaction or batch into one Buffer.
+// survive). One call encodes a whole transaction or batch. Rust writes into a reusable scratch
+// Buffer and JS copies the bytes out: a Buffer created by N-API costs several µs more (measured in
+// bench/ovsdb-encode.ts), as every such Buffer is a fresh backing store outside Node's pool.
 // The tape layout is documented in crates/binding/src/ovsdb.rs, which reads it.
 import { EncodeError } from './encoder-error.ts';
 import type { EncodeErrorContext } from './encoder-error.ts';
@@ -10,12 +12,15 @@ import { TsOvsdbEncoder, isPlainObject } from './encoder-ts.ts';
 import type { MonitorRequests, TransactItem } from './encoder-ts.ts';
 import type { Operation, Row, RpcId } from './protocol.ts';
 
-type EncodeTransactions = (tape: Float64Array, tapeLen: number, strings: string) => Buffer;
+type EncodeInto = (tape: Float64Array, tapeLen: number, strings: string, out: Buffer) => number;
+type TakeEncoded = (out: Buffer) => number;
 
-const NATIVE_EXPORT = 'ovsdbEncodeTransactions';
+const ENCODE_INTO = 'ovsdbEncodeTransactionsInto';
+const TAKE_ENCODED = 'ovsdbTakeEncoded';
+const SCRATCH_BYTES = 64 * 1024;
 
 export function hasNativeEncoder(binding: Record<string, unknown>): boolean {
-  return typeof binding[NATIVE_EXPORT] === 'function';
+  return typeof binding[ENCODE_INTO] === 'function' && typeof binding[TAKE_ENCODED] === 'function';
 }
 
 const OP_CODES: Readonly<Record<string, number>> = {
@@ -40,7 +45,7 @@ const ID_NUMBER = 1;
 const ID_STRING = 2;
 
 /** Flattens ops into the tape. Structural type checks happen here; name/uuid rules in Rust. */
-class TapeWriter {
+export class TapeWriter {
   tape = new Float64Array(1024);
   len = 0;
   strings = '';
@@ -256,13 +261,16 @@ class TapeWriter {
 /** Transactions go through Rust; the other methods (rare, small) share the TS text builders. */
 export class NativeOvsdbEncoder implements OvsdbEncoder {
   readonly impl = 'native' as const;
-  readonly #encode: EncodeTransactions;
+  readonly #encodeInto: EncodeInto;
+  readonly #takeEncoded: TakeEncoded;
   readonly #writer = new TapeWriter();
   readonly #ts = new TsOvsdbEncoder();
+  readonly #scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 
   constructor(binding: Record<string, unknown>) {
-    if (!hasNativeEncoder(binding)) throw new Error(`ovsdb-encoder: the addon has no ${NATIVE_EXPORT}`);
-    this.#encode = binding[NATIVE_EXPORT] as EncodeTransactions;
+    if (!hasNativeEncoder(binding)) throw new Error(`ovsdb-encoder: the addon has no ${ENCODE_INTO}/${TAKE_ENCODED}`);
+    this.#encodeInto = binding[ENCODE_INTO] as EncodeInto;
+    this.#takeEncoded = binding[TAKE_ENCODED] as TakeEncoded;
   }
 
   request(method: string, params: readonly unknown[], id: RpcId): Buffer {
@@ -340,7 +348,11 @@ export class NativeOvsdbEncoder implements OvsdbEncoder {
   #call(batch: boolean): Buffer {
     const w = this.#writer;
     try {
-      return this.#encode(w.tape, w.len, w.strings);
+      const n = this.#encodeInto(w.tape, w.len, w.strings, this.#scratch);
+      const out = Buffer.allocUnsafe(n);
+      if (n <= this.#scratch.length) this.#scratch.copy(out, 0, 0, n);
+      else this.#takeEncoded(out);
+      return out;
     } catch (err) {
       throw fromNativeError(err, batch);
     } finally {

@@ -128,6 +128,16 @@ describe.each(encoders.map((e) => [e.impl, e] as const))('%s encoder', (impl, en
     expect(enc.transactBatch([]).length).toBe(0);
   });
 
+  it('encodes a batch larger than the native scratch buffer (64 KiB), twice in a row', () => {
+    const items = Array.from({ length: 400 }, (_, i) => ({ id: i, database: 'OVN_Northbound', ops: lspCreate(i) }));
+    const want = Buffer.from(items.map((it) => JSON.stringify({ method: 'transact', params: [it.database, ...it.ops], id: it.id })).join(''));
+    expect(want.length).toBeGreaterThan(128 * 1024);
+    expect(enc.transactBatch(items).equals(want)).toBe(true);
+    expect(enc.transactBatch(items).equals(want)).toBe(true);
+    const small = enc.transact(1, 'OVN_Northbound', lspCreate(1));
+    expect(small.toString()).toBe(JSON.stringify({ method: 'transact', params: ['OVN_Northbound', ...lspCreate(1)], id: 1 }));
+  });
+
   it('escapes strings exactly as JSON.stringify', () => {
     const awkward = 'q"b\\s\u0001\u001f\u007f\u2028\u2029 😀 \ud83d\ude00 {[]} é \ufeff\uffff';
     const op: Operation = { op: 'insert', table: 'T', row: { c: awkward, m: ['map', [[awkward, awkward]]] } };

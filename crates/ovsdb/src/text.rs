@@ -74,45 +74,20 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// (measured on ovsdb-server 3.1): U+0000, on which it drops the connection ("null bytes not
 /// supported in quoted strings"), and lone surrogates: a lone high one drops the connection
 /// ("malformed escaped surrogate pair"), a lone low one is stored as invalid UTF-8.
+/// On error nothing is left in `out`.
 pub fn write_ovsdb_string(out: &mut Vec<u8>, t: Text<'_>) -> Result<(), EncodeError> {
-    if let Some(fault) = server_fault(t) {
-        return Err(EncodeError::new(fault));
+    let start = out.len();
+    out.push(b'"');
+    let fault = match t {
+        Text::Utf8(s) => write_utf8_body::<true>(out, s),
+        Text::Utf16(u) => write_utf16_body::<true>(out, u),
+    };
+    if let Err(fault) = fault {
+        out.truncate(start);
+        return Err(EncodeError::new(fault.describe()));
     }
-    write_json_string(out, t);
+    out.push(b'"');
     Ok(())
-}
-
-fn server_fault(t: Text<'_>) -> Option<String> {
-    let nul = "which ovsdb-server refuses by dropping the connection";
-    match t {
-        Text::Utf8(s) => {
-            let at = s.encode_utf16().position(|c| c == 0)?;
-            Some(format!("string contains U+0000 at index {at}, {nul}"))
-        }
-        Text::Utf16(u) => {
-            let mut i = 0;
-            while i < u.len() {
-                let c = u[i];
-                if c == 0 {
-                    return Some(format!("string contains U+0000 at index {i}, {nul}"));
-                }
-                if (0xd800..0xdc00).contains(&c)
-                    && i + 1 < u.len()
-                    && (0xdc00..0xe000).contains(&u[i + 1])
-                {
-                    i += 2;
-                    continue;
-                }
-                if (0xd800..0xe000).contains(&c) {
-                    return Some(format!(
-                        "string contains a lone surrogate U+{c:X} at index {i}, which ovsdb-server cannot store"
-                    ));
-                }
-                i += 1;
-            }
-            None
-        }
-    }
 }
 
 /// Writes `t` as a JSON string exactly as JS `JSON.stringify` does: `"` and `\` escaped,
@@ -120,11 +95,35 @@ fn server_fault(t: Text<'_>) -> Option<String> {
 /// hex, ES2019), everything else (DEL, U+2028, U+2029, non-BMP) as raw UTF-8.
 pub fn write_json_string(out: &mut Vec<u8>, t: Text<'_>) {
     out.push(b'"');
-    match t {
-        Text::Utf8(s) => write_utf8_body(out, s.as_bytes()),
-        Text::Utf16(u) => write_utf16_body(out, u),
-    }
+    // Without STRICT the body writers never fail.
+    let _ = match t {
+        Text::Utf8(s) => write_utf8_body::<false>(out, s),
+        Text::Utf16(u) => write_utf16_body::<false>(out, u),
+    };
     out.push(b'"');
+}
+
+/// Something ovsdb-server cannot take, at an index in UTF-16 code units (as JS counts).
+enum Fault {
+    Nul(usize),
+    LoneSurrogate(u16, usize),
+}
+
+impl Fault {
+    fn describe(&self) -> String {
+        match self {
+            Fault::Nul(at) => {
+                format!(
+                    "string contains U+0000 at index {at}, which ovsdb-server refuses by dropping the connection"
+                )
+            }
+            Fault::LoneSurrogate(unit, at) => {
+                format!(
+                    "string contains a lone surrogate U+{unit:X} at index {at}, which ovsdb-server cannot store"
+                )
+            }
+        }
+    }
 }
 
 /// Writes an ASCII string that is known to need no escaping (validated ids and uuids).
@@ -162,37 +161,51 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-fn write_utf8_body(out: &mut Vec<u8>, bytes: &[u8]) {
+fn write_utf8_body<const STRICT: bool>(out: &mut Vec<u8>, s: &str) -> Result<(), Fault> {
+    let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if needs_escape(b) {
+            if STRICT && b == 0 {
+                return Err(Fault::Nul(s[..i].encode_utf16().count()));
+            }
             out.extend_from_slice(&bytes[start..i]);
             escape_ascii(out, b);
             start = i + 1;
         }
     }
     out.extend_from_slice(&bytes[start..]);
+    Ok(())
 }
 
-fn write_utf16_body(out: &mut Vec<u8>, units: &[u16]) {
-    out.reserve(units.len());
+fn write_utf16_body<const STRICT: bool>(out: &mut Vec<u8>, units: &[u16]) -> Result<(), Fault> {
+    let n = units.len();
+    out.reserve(n);
     let mut i = 0;
-    while i < units.len() {
+    while i < n {
+        // Plain ASCII runs (the common case) are copied in bulk.
+        let run = i;
+        while i < n {
+            let c = units[i];
+            if !(0x20..0x80).contains(&c) || c == b'"' as u16 || c == b'\\' as u16 {
+                break;
+            }
+            i += 1;
+        }
+        out.extend(units[run..i].iter().map(|&c| c as u8));
+        if i == n {
+            break;
+        }
         let c = units[i];
         i += 1;
         if c < 0x80 {
-            let b = c as u8;
-            if needs_escape(b) {
-                escape_ascii(out, b);
-            } else {
-                out.push(b);
+            if STRICT && c == 0 {
+                return Err(Fault::Nul(i - 1));
             }
+            escape_ascii(out, c as u8);
         } else if c < 0x800 {
             out.extend_from_slice(&[0xc0 | (c >> 6) as u8, 0x80 | (c & 0x3f) as u8]);
-        } else if (0xd800..0xdc00).contains(&c)
-            && i < units.len()
-            && (0xdc00..0xe000).contains(&units[i])
-        {
+        } else if (0xd800..0xdc00).contains(&c) && i < n && (0xdc00..0xe000).contains(&units[i]) {
             let cp = 0x10000 + (((c as u32) - 0xd800) << 10) + ((units[i] as u32) - 0xdc00);
             i += 1;
             out.extend_from_slice(&[
@@ -202,6 +215,9 @@ fn write_utf16_body(out: &mut Vec<u8>, units: &[u16]) {
                 0x80 | (cp & 0x3f) as u8,
             ]);
         } else if (0xd800..0xe000).contains(&c) {
+            if STRICT {
+                return Err(Fault::LoneSurrogate(c, i - 1));
+            }
             out.extend_from_slice(&[
                 b'\\',
                 b'u',
@@ -218,6 +234,7 @@ fn write_utf16_body(out: &mut Vec<u8>, units: &[u16]) {
             ]);
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
