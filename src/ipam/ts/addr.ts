@@ -115,11 +115,21 @@ export function parseIp(text: string): ParsedIp | undefined {
   return value === undefined ? undefined : { family: 'ipv4', value };
 }
 
-const MAC = /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$/;
-
-/** Lowercase canonical MAC, or undefined if malformed. */
+/** Lowercase canonical MAC, or undefined if malformed (six 2-digit hex groups, ':'-separated). */
 export function parseMac(text: string): string | undefined {
-  return MAC.test(text) ? text.toLowerCase() : undefined;
+  if (text.length !== 17) return undefined;
+  let upper = false;
+  for (let i = 0; i < 17; i++) {
+    const c = text.charCodeAt(i);
+    if (i % 3 === 2) {
+      if (c !== 58) return undefined;
+    } else if (c >= 65 && c <= 70) {
+      upper = true;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) {
+      return undefined;
+    }
+  }
+  return upper ? text.toLowerCase() : text;
 }
 
 /**
