@@ -107,9 +107,10 @@ export class FamilyState {
    * it); a named pool's span only its own members, so many pools in a /8 stay small.
    */
   buildPool(members: Ranges, heldSorted: bigint[], wholeFamily: boolean): PoolFamily {
-    const freeAbs = subtractPoints(subtract(members, this.def.excluded), heldSorted);
+    const unexcluded = subtract(members, this.def.excluded);
     let free: IdxSet;
     if (this.dense) {
+      const freeAbs = subtractPoints(unexcluded, heldSorted);
       let lo = 0;
       let bits = Number(this.size);
       if (!wholeFamily) {
@@ -120,7 +121,11 @@ export class FamilyState {
       d.fillRanges(freeAbs.map(([s, e]) => [this.off(s) as number, this.off(e) as number]));
       free = d;
     } else {
-      free = new SparseSet(freeAbs.map(([s, e]) => [s - this.def.first, e - this.def.first]));
+      // Holders become holes, so the base stays a few ranges however many addresses are held.
+      const first = this.def.first;
+      const sparse = new SparseSet(unexcluded.map(([s, e]) => [s - first, e - first]));
+      for (const a of heldSorted) if (contains(unexcluded, a)) sparse.delete(a - first);
+      free = sparse;
     }
     return { members, membersOff: this.offRanges(members), free, released: free.emptyLike() };
   }
