@@ -3,7 +3,7 @@
 // by the next start: its processes are killed by their recorded PIDs and its temp dir removed.
 // Entries whose owning Node process is still alive belong to a concurrent run and are left alone.
 // The kill itself is process.ts's killLeftovers; this file adds the per-cluster bookkeeping.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { killLeftovers, markOwned, OWNER_FILE } from './process.ts';
@@ -37,10 +37,14 @@ export function createRunEntry(name: string, workDir: string, removeWorkDir: boo
   const root = runRoot();
   mkdirSync(root, { recursive: true });
   const path = join(root, `${ENTRY_PREFIX}${name}`);
-  mkdirSync(path, { recursive: true });
-  markOwned(path);
+  // Built under a name the reaper ignores, then renamed: a concurrent reaper never sees an entry
+  // without its owner file (it would take it for a crashed run and delete it).
+  const building = join(root, `.building-${name}`);
+  mkdirSync(building, { recursive: true });
+  markOwned(building);
   const info: EntryInfo = { workDir, removeWorkDir, ownerPid: process.pid, startedAt: new Date().toISOString() };
-  writeFileSync(join(path, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  writeFileSync(join(building, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  renameSync(building, path);
   const pidFile = (component: string) => join(path, `${component.replace(/[^a-zA-Z0-9_.-]/g, '_')}.pid`);
   return {
     path,
