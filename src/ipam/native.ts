@@ -35,6 +35,8 @@ interface IpamBinding {
     mac: string | undefined,
     skip: string[] | undefined,
   ): string;
+  ipamAllocatePacked(h: object, packed: string): string;
+  ipamReleaseNicPacked(h: object, packed: string): void;
   ipamAllocateStatic(h: object, subnet: string, owner: string, nic: string, ips: string, macMode: number, mac: string | undefined, force: boolean): string;
   ipamReleaseNic(h: object, owner: string, nic: string, subnet: string | undefined): void;
   ipamReleaseOwner(h: object, owner: string, subnet: string | undefined): void;
@@ -53,6 +55,8 @@ const EXPORTS: ReadonlyArray<keyof IpamBinding> = [
   'ipamAddOrUpdatePool',
   'ipamRemovePool',
   'ipamAllocate',
+  'ipamAllocatePacked',
+  'ipamReleaseNicPacked',
   'ipamAllocateStatic',
   'ipamReleaseNic',
   'ipamReleaseOwner',
@@ -144,6 +148,11 @@ function allocationOf(packed: string): Allocation {
   return out;
 }
 
+/** True for a string that can travel in a NUL-joined packed argument. */
+function packable(v: unknown): v is string {
+  return typeof v === 'string' && v.indexOf('\0') < 0;
+}
+
 function optString(where: string, what: string, value: unknown): string | undefined {
   if (value === undefined || typeof value === 'string') return value;
   throw typeError(where, what, 'a string or omitted');
@@ -226,6 +235,17 @@ export function createNativeBackend(binding: Record<string, unknown>, options: {
     },
     allocate(req: AllocateRequest): Allocation {
       const w = 'allocate';
+      // The common request travels as one string: every napi argument costs a conversion.
+      if (req.pool === undefined && req.family === undefined && req.mac === undefined && req.skip === undefined) {
+        const { subnet, owner, nic } = req;
+        if (packable(subnet) && packable(owner) && packable(nic)) {
+          try {
+            return allocationOf(b.ipamAllocatePacked(h, `${subnet}\0${owner}\0${nic}`));
+          } catch (err) {
+            throw toIpamError(err, w);
+          }
+        }
+      }
       const family = familyCode(w, req.family);
       const mode = macMode(w, req.mac);
       const mac = mode === 2 ? (req.mac as string) : undefined;
@@ -241,6 +261,14 @@ export function createNativeBackend(binding: Record<string, unknown>, options: {
       return allocationOf(packed);
     },
     releaseNic(owner: string, nic: string, subnet?: string): void {
+      if (packable(owner) && packable(nic) && (subnet === undefined || packable(subnet))) {
+        try {
+          b.ipamReleaseNicPacked(h, subnet === undefined ? `${owner}\0${nic}` : `${owner}\0${nic}\0${subnet}`);
+        } catch (err) {
+          throw toIpamError(err, 'releaseNic');
+        }
+        return;
+      }
       call('releaseNic', () => b.ipamReleaseNic(h, owner, nic, subnet));
     },
     releaseOwner(owner: string, subnet?: string): void {

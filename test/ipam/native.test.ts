@@ -44,7 +44,7 @@ describe('native IPAM binding', () => {
     }
     // Through the adapter, a real panic in the addon is an IpamError 'Internal' either way.
     for (const unguarded of [false, true]) {
-      const panicking = { ...binding, ipamAllocate: () => testPanic(unguarded) };
+      const panicking = { ...binding, ipamAllocate: () => testPanic(unguarded), ipamAllocatePacked: () => testPanic(unguarded) };
       const b = createNativeBackend(panicking, { macSeed: 1 });
       const e = thrown(() => b.allocate({ subnet: 's', owner: 'ns/a', nic: 'e' }));
       expect(e.code).toBe('Internal');

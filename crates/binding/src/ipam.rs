@@ -208,6 +208,32 @@ pub fn ipam_allocate(
     })
 }
 
+/// The common allocate (no pool, family, mac or skip) with one string argument,
+/// "subnet\0owner\0nic": each napi argument costs a conversion, so this halves the call cost.
+#[napi(catch_unwind)]
+pub fn ipam_allocate_packed(ipam: &mut External<Ipam>, packed: String) -> napi::Result<String, String> {
+    guard(|| {
+        let mut parts = packed.splitn(3, '\0');
+        let (Some(subnet), Some(owner), Some(nic)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(invalid_argument("allocate: packed request must be subnet\\0owner\\0nic"));
+        };
+        let req = AllocateIn { subnet, owner, nic, pool: None, family: None, mac: MacRequest::Omitted, skip: &[] };
+        ipam.allocate(&req).map(|a| allocation_text(&a)).map_err(to_napi)
+    })
+}
+
+/// releaseNic with one string argument "owner\0nic" or "owner\0nic\0subnet".
+#[napi(catch_unwind)]
+pub fn ipam_release_nic_packed(ipam: &mut External<Ipam>, packed: String) -> napi::Result<(), String> {
+    guard(|| {
+        let mut parts = packed.splitn(3, '\0');
+        let (Some(owner), Some(nic)) = (parts.next(), parts.next()) else {
+            return Err(invalid_argument("releaseNic: packed request must be owner\\0nic[\\0subnet]"));
+        };
+        ipam.release_nic(owner, nic, parts.next()).map_err(to_napi)
+    })
+}
+
 #[napi(catch_unwind)]
 #[allow(clippy::too_many_arguments)]
 pub fn ipam_allocate_static(

@@ -199,7 +199,7 @@ impl NicStore {
         } else {
             let id = self.slots;
             self.slots += 1;
-            if id % PAGE == 0 {
+            if id.is_multiple_of(PAGE) {
                 self.pages.push(Vec::with_capacity(PAGE));
             }
             self.pages.last_mut().expect("page pushed above").push(record);
