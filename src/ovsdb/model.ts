@@ -280,6 +280,11 @@ function defaultAtom(t: AtomType): PlainAtom {
   }
 }
 
+// Shared, frozen defaults: a cached LSP has five or so empty set/map columns, and 10k ports
+// should not mean 50k empty objects. Cached rows are read-only anyway.
+const EMPTY_SET: PlainAtom[] = Object.freeze([]) as unknown as PlainAtom[];
+const EMPTY_MAP: Record<string, PlainAtom> = Object.freeze({}) as Record<string, PlainAtom>;
+
 export function defaultValue(shape: ColumnShape): DecodedValue {
   switch (shape.kind) {
     case 'scalar':
@@ -287,9 +292,9 @@ export function defaultValue(shape: ColumnShape): DecodedValue {
     case 'optional':
       return undefined;
     case 'set':
-      return [];
+      return EMPTY_SET;
     case 'map':
-      return {};
+      return EMPTY_MAP;
   }
 }
 
@@ -443,38 +448,6 @@ export function toggleDelta(current: readonly PlainAtom[], diff: readonly PlainA
   }
   for (const a of added) next.push(a);
   return { next, added, removed };
-}
-
-/**
- * Applies a set diff to `arr` in place (order is not kept: removal swaps in the last element).
- * For large sets that change by a few elements per transaction, e.g. a switch's ports.
- */
-export function toggleInPlace(arr: PlainAtom[], diff: readonly PlainAtom[]): { added: PlainAtom[]; removed: PlainAtom[] } {
-  const added: PlainAtom[] = [];
-  const removed: PlainAtom[] = [];
-  if (diff.length <= 16) {
-    for (const d of diff) {
-      const i = arr.indexOf(d);
-      if (i < 0) {
-        added.push(d);
-        continue;
-      }
-      arr[i] = arr[arr.length - 1]!;
-      arr.pop();
-      removed.push(d);
-    }
-  } else {
-    const present = new Set(arr);
-    for (const d of diff) (present.has(d) ? removed : added).push(d);
-    if (removed.length > 0) {
-      const gone = new Set(removed);
-      let w = 0;
-      for (let r = 0; r < arr.length; r++) if (!gone.has(arr[r]!)) arr[w++] = arr[r]!;
-      arr.length = w;
-    }
-  }
-  for (const a of added) arr.push(a);
-  return { added, removed };
 }
 
 // ---------------------------------------------------------------------------------------------

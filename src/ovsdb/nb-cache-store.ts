@@ -169,7 +169,8 @@ export class CacheStore {
           // Followed reference columns are updated in place and the parent index by the delta only:
           // copying a switch's 10k-port array on every port change made sequential writes O(n).
           // `old` shares this array; the change's `refs` says what was added and removed.
-          const arr = old[col] as string[];
+          let arr = old[col] as string[];
+          if (Object.isFrozen(arr)) arr = arr.slice(); // the shared empty default
           const added: string[] = [];
           const removed: string[] = [];
           // membership from the parent index: O(1) per element, no pass over a 10k-port array
