@@ -1,5 +1,3 @@
-use std::io::Write;
-
 use crate::error::EncodeError;
 
 /// An OVSDB number. `Real` is printed exactly as JS `Number.prototype.toString` prints it
@@ -13,10 +11,7 @@ pub enum Number {
 
 pub fn write_number(out: &mut Vec<u8>, n: Number) -> Result<(), EncodeError> {
     match n {
-        Number::Integer(i) => {
-            // Writing into a Vec<u8> cannot fail.
-            let _ = write!(out, "{i}");
-        }
+        Number::Integer(i) => write_integer(out, i),
         Number::Real(f) => {
             if !f.is_finite() {
                 return Err(EncodeError::new(format!("number must be finite, got {f}")));
@@ -27,11 +22,35 @@ pub fn write_number(out: &mut Vec<u8>, n: Number) -> Result<(), EncodeError> {
                     "number {f:e} is subnormal, which ovsdb-server refuses by dropping the connection"
                 )));
             }
-            let mut buf = ryu_js::Buffer::new();
-            out.extend_from_slice(buf.format_finite(f).as_bytes());
+            // Integral values below 2^53 (ids, counts, priorities) print as plain digits in JS;
+            // formatting them as integers skips the shortest-round-trip search.
+            if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                write_integer(out, f as i64);
+            } else {
+                let mut buf = ryu_js::Buffer::new();
+                out.extend_from_slice(buf.format_finite(f).as_bytes());
+            }
         }
     }
     Ok(())
+}
+
+fn write_integer(out: &mut Vec<u8>, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 #[cfg(test)]

@@ -52,8 +52,40 @@ impl Text<'_> {
 
 /// RFC 7047 `<id>` (`[_a-zA-Z][_a-zA-Z0-9]*`): table and column names, and named-uuids.
 pub fn is_id(t: Text<'_>) -> bool {
-    t.len_units() > 0
-        && t.ascii_all(|b, i| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()))
+    // A 128-bit membership table: identifiers are checked once per table, column and named-uuid.
+    const fn table(digits: bool) -> u128 {
+        let mut bits = 1u128 << b'_';
+        let mut c = b'a';
+        while c <= b'z' {
+            bits |= 1 << c;
+            bits |= 1 << (c - 32);
+            c += 1;
+        }
+        if digits {
+            let mut d = b'0';
+            while d <= b'9' {
+                bits |= 1 << d;
+                d += 1;
+            }
+        }
+        bits
+    }
+    const FIRST: u128 = table(false);
+    const REST: u128 = table(true);
+    fn check<T: Copy + Into<u32>>(units: &[T]) -> bool {
+        let Some((first, rest)) = units.split_first() else {
+            return false;
+        };
+        let ok = |c: T, set: u128| {
+            let c: u32 = c.into();
+            c < 128 && set & (1 << c) != 0
+        };
+        ok(*first, FIRST) && rest.iter().all(|&c| ok(c, REST))
+    }
+    match t {
+        Text::Utf8(s) => check(s.as_bytes()),
+        Text::Utf16(u) => check(u),
+    }
 }
 
 /// RFC 7047 `<uuid>`: 8-4-4-4-12 hex digits.
@@ -131,9 +163,19 @@ pub(crate) fn write_plain_ascii(out: &mut Vec<u8>, t: Text<'_>) {
     out.push(b'"');
     match t {
         Text::Utf8(s) => out.extend_from_slice(s.as_bytes()),
-        Text::Utf16(u) => out.extend(u.iter().map(|&c| c as u8)),
+        Text::Utf16(u) => narrow_into(out, u),
     }
     out.push(b'"');
+}
+
+/// Appends UTF-16 units known to be ASCII as bytes (a loop the compiler vectorizes).
+#[inline]
+fn narrow_into(out: &mut Vec<u8>, units: &[u16]) {
+    let start = out.len();
+    out.resize(start + units.len(), 0);
+    for (dst, &src) in out[start..].iter_mut().zip(units) {
+        *dst = src as u8;
+    }
 }
 
 fn escape_ascii(out: &mut Vec<u8>, b: u8) {
@@ -192,7 +234,7 @@ fn write_utf16_body<const STRICT: bool>(out: &mut Vec<u8>, units: &[u16]) -> Res
             }
             i += 1;
         }
-        out.extend(units[run..i].iter().map(|&c| c as u8));
+        narrow_into(out, &units[run..i]);
         if i == n {
             break;
         }
