@@ -221,13 +221,9 @@ mod tests {
         let mut b = HierBitmap::new(len);
         let mut model = vec![false; len as usize];
         b.insert_range(3, 200);
-        for i in 3..=200 {
-            model[i] = true;
-        }
+        model[3..=200].fill(true);
         b.insert_range(4000, 4999);
-        for i in 4000..5000 {
-            model[i] = true;
-        }
+        model[4000..5000].fill(true);
         let mut x: u64 = 12345;
         for _ in 0..20_000 {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
