@@ -11,6 +11,10 @@
 #                   (built by `npm run build:native`) instead of running the napi build
 #   --ref REF       pack the sources committed at REF (git archive) instead of the working tree,
 #                   e.g. a release tag, or HEAD while others have half-done edits in the tree
+#   --install-project  also make OUT_DIR an installable project: package.json depending on both
+#                   tarballs, package-lock.json pinning ovnkit's dependencies to the repo's lock
+#                   (dev entries dropped), so `cd OUT_DIR && npm install --offline` works from a
+#                   cache that only `npm ci` filled (it holds tarballs, not registry metadata)
 # Stdout: one line per tarball, "<absolute path> <bytes>". Progress goes to stderr.
 # OVNKIT_PACK_KEEP_STAGE=1 keeps the staging directory for inspection.
 set -euo pipefail
@@ -20,14 +24,16 @@ export PATH="$REPO/.tools/node_modules/.bin:$REPO/node_modules/.bin:$PATH"
 say() { printf '[pack] %s\n' "$*" >&2; }
 die() { printf '[pack] error: %s\n' "$*" >&2; exit 1; }
 
-usage() { die "usage: scripts/pack.sh [--reuse-native] [--ref REF] OUT_DIR"; }
+usage() { die "usage: scripts/pack.sh [--reuse-native] [--ref REF] [--install-project] OUT_DIR"; }
 
 reuse_native=false
+install_project=false
 ref=""
 out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reuse-native) reuse_native=true ;;
+    --install-project) install_project=true ;;
     --ref) [[ $# -ge 2 ]] || usage; ref="$2"; shift ;;
     -*) usage ;;
     *) [[ -z "$out" ]] || usage; out="$1" ;;
@@ -150,5 +156,30 @@ pack_one() {
     console.log(`${file} ${info.size}`);
   ' "$json" "$out"
 }
-pack_one "$pkg/$PLATFORM_DIR"
-pack_one "$pkg"
+root_line=$(pack_one "$pkg")
+platform_line=$(pack_one "$pkg/$PLATFORM_DIR")
+printf '%s\n%s\n' "$platform_line" "$root_line"
+
+# 7. Optionally, the install project around the tarballs (paths relative, so OUT_DIR can move).
+if $install_project; then
+  say "install project: $out/package.json, $out/package-lock.json (dependencies pinned by the repo's lock)"
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const [out, lockPath, registry, platformName, ...tgz] = process.argv.slice(1);
+    const [root, platform] = tgz.map((line) => "file:" + path.basename(line.split(" ")[0]));
+    const dependencies = { ovnkit: root, [platformName]: platform };
+    const name = "ovnkit-install";
+    fs.writeFileSync(path.join(out, "package.json"), JSON.stringify({ name, private: true, type: "module", dependencies }, null, 2) + "\n");
+    const packages = { "": { name, dependencies } };
+    for (const [key, entry] of Object.entries(JSON.parse(fs.readFileSync(lockPath, "utf8")).packages)) {
+      if (!key.startsWith("node_modules/") || entry.dev || entry.devOptional) continue;
+      // The repo lock has no "resolved" URLs; without one npm needs registry metadata to find
+      // the tarball, which an offline install may not have. The registry layout gives the URL;
+      // the integrity still decides, and the cache serves the tarball by it.
+      const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+      const resolved = entry.resolved ?? `${registry.replace(/\/?$/, "/")}${name}/-/${name.split("/").pop()}-${entry.version}.tgz`;
+      packages[key] = { ...entry, resolved };
+    }
+    fs.writeFileSync(path.join(out, "package-lock.json"), JSON.stringify({ name, lockfileVersion: 3, requires: true, packages }, null, 2) + "\n");
+  ' "$out" "$PWD/package-lock.json" "$(npm config get registry)" "@ovnkit/binding-$PLATFORM" "$root_line" "$platform_line"
+fi

@@ -2,7 +2,7 @@
 // installs them offline, and child processes on this Node import `ovnkit`, load the addon from
 // the platform package, fall back to TS without it, and run the `ovnkit` bin.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,31 +66,16 @@ async function listTarball(path: string): Promise<string[]> {
   return r.stdout.trim().split('\n');
 }
 
-/**
- * The empty project: package.json depends on the two tarballs; package-lock.json pins ovnkit's
- * dependencies to the repo's lock. Without the lock npm must read each dependency's registry
- * metadata to resolve its range, and `npm ci` caches only tarballs, so a fresh machine would
- * fail offline with ENOTCACHED although every tarball is in the cache.
- */
-function writeInstallManifests(dir: string): void {
-  const dependencies = { ovnkit: `file:${tarballs.root}`, [PLATFORM_PACKAGE]: `file:${tarballs.platform}` };
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'ovnkit-install-probe', private: true, type: 'module', dependencies }, null, 2));
-  const repoLock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
-  const packages: Record<string, unknown> = { '': { name: 'ovnkit-install-probe', dependencies } };
-  for (const [key, entry] of Object.entries(repoLock.packages)) {
-    if (key.startsWith('node_modules/') && !entry.dev && !entry.devOptional) packages[key] = entry;
-  }
-  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'ovnkit-install-probe', lockfileVersion: 3, requires: true, packages }, null, 2));
-}
-
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ovnkit-pack-test-'));
-  const out = join(work, 'tarballs');
+  // The tarballs land in the project dir, which pack.sh makes installable (--install-project:
+  // package.json on both tarballs, package-lock.json pinning their dependencies to the repo's).
+  project = join(work, 'project');
   // `make test` builds native/ first; reuse it rather than rebuild (and rewrite a mapped .node).
   const reuse = existsSync(join(REPO, 'native', BINARY)) && existsSync(join(REPO, 'native', 'index.js'));
   // OVNKIT_PACK_REF=HEAD packs the committed sources (a shared tree may hold others' half edits).
   const ref = process.env.OVNKIT_PACK_REF ? ['--ref', process.env.OVNKIT_PACK_REF] : [];
-  const packed = await run('bash', [join(REPO, 'scripts', 'pack.sh'), ...(reuse ? ['--reuse-native'] : []), ...ref, out], REPO, 600_000);
+  const packed = await run('bash', [join(REPO, 'scripts', 'pack.sh'), ...(reuse ? ['--reuse-native'] : []), ...ref, '--install-project', project], REPO, 600_000);
   expect(packed.code, describeRun('scripts/pack.sh', packed)).toBe(0);
   const sizes: Record<string, number> = {};
   for (const line of packed.stdout.trim().split('\n')) {
@@ -103,10 +88,7 @@ beforeAll(async () => {
   expect({ platform, root, count: paths.length }, packed.stdout).toMatchObject({ platform: expect.any(String), root: expect.any(String), count: 2 });
   tarballs = { root: root!, platform: platform!, sizes };
 
-  project = join(work, 'project');
-  mkdirSync(project);
   copyFileSync(join(import.meta.dirname, 'probe.mjs'), join(project, 'probe.mjs'));
-  writeInstallManifests(project);
   // --offline: every tarball comes from the npm cache that `npm ci` filled; nothing is fetched.
   const installed = await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], project);
   expect(installed.code, describeRun('npm install --offline (a cache miss shows as ENOTCACHED)', installed)).toBe(0);
@@ -132,6 +114,12 @@ describe('packed tarballs', () => {
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'ovnkit', 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
     expect(manifest.optionalDependencies).toEqual({ [PLATFORM_PACKAGE]: '0.1.0' });
     expect(manifest.dependencies?.[PLATFORM_PACKAGE]).toBeUndefined();
+    // Every runtime dependency is the version the repo's lock pins (pack.sh --install-project).
+    const repoLock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; dev?: boolean; devOptional?: boolean; optional?: boolean }> };
+    const runtime = Object.entries(repoLock.packages).filter(([key, e]) => key.startsWith('node_modules/') && !e.dev && !e.devOptional && !e.optional);
+    expect(runtime.length).toBeGreaterThan(10);
+    const installedVersions = runtime.map(([key]) => [key, (JSON.parse(readFileSync(join(project, key, 'package.json'), 'utf8')) as { version: string }).version]);
+    expect(installedVersions).toEqual(runtime.map(([key, e]) => [key, e.version]));
     // The repo's own package.json must not carry it (npm ci breaks until it is published).
     const repoManifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(repoManifest.optionalDependencies).toBeUndefined();
