@@ -6,15 +6,15 @@
 # optionalDependencies entry that ties the two together exists only in the packed package.json
 # (committed, it would break `npm ci` until the platform package is published).
 #
-# Usage: scripts/pack.sh [--reuse-native] [--ref REF] OUT_DIR
+# Usage: scripts/pack.sh [--reuse-native] [--ref REF] [--install-project] OUT_DIR
 #   --reuse-native  take native/index.js and native/ovnkit.linux-x64-gnu.node as they are
 #                   (built by `npm run build:native`) instead of running the napi build
 #   --ref REF       pack the sources committed at REF (git archive) instead of the working tree,
 #                   e.g. a release tag, or HEAD while others have half-done edits in the tree
 #   --install-project  also make OUT_DIR an installable project: package.json depending on both
 #                   tarballs, package-lock.json pinning ovnkit's dependencies to the repo's lock
-#                   (dev entries dropped), so `cd OUT_DIR && npm install --offline` works from a
-#                   cache that only `npm ci` filled (it holds tarballs, not registry metadata)
+#                   (dev entries dropped, resolved URLs added), so `cd OUT_DIR && npm install
+#                   --offline` works from any npm cache holding the tarballs, metadata or not
 # Stdout: one line per tarball, "<absolute path> <bytes>". Progress goes to stderr.
 # OVNKIT_PACK_KEEP_STAGE=1 keeps the staging directory for inspection.
 set -euo pipefail
@@ -24,7 +24,7 @@ export PATH="$REPO/.tools/node_modules/.bin:$REPO/node_modules/.bin:$PATH"
 say() { printf '[pack] %s\n' "$*" >&2; }
 die() { printf '[pack] error: %s\n' "$*" >&2; exit 1; }
 
-usage() { die "usage: scripts/pack.sh [--reuse-native] [--ref REF] [--install-project] OUT_DIR"; }
+usage() { printf '[pack] usage: scripts/pack.sh [--reuse-native] [--ref REF] [--install-project] OUT_DIR\n' >&2; exit 2; }
 
 reuse_native=false
 install_project=false
