@@ -33,6 +33,34 @@ describe('TransactionCoalescer', () => {
     expect(results).toEqual([[{ uuid: ['uuid', 'a'] }], [{ uuid: ['uuid', 'b'] }, { uuid: ['uuid', 'c'] }], [{ uuid: ['uuid', 'd'] }]]);
   });
 
+  it('with maxDelayMs, merges members arriving across turns within the window, and still sends a lone member', async () => {
+    const r = recorder();
+    const c = new TransactionCoalescer(r.transact, { maxDelayMs: 30 });
+    const first = c.submit([insert('a')]);
+    await new Promise((res) => setImmediate(res));
+    const second = c.submit([insert('b')]);
+    await Promise.all([first, second]);
+    expect(r.batches.map((b) => b.length)).toEqual([2]);
+    const t0 = performance.now();
+    await c.submit([insert('lone')]);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.batches).toHaveLength(2);
+  });
+
+  it('runs a member with a blocking wait or an abort on its own', async () => {
+    const r = recorder();
+    const c = new TransactionCoalescer(async (ops) => {
+      r.batches.push(ops);
+      return ops.map(() => ({}));
+    });
+    await Promise.all([
+      c.submit([insert('a')]),
+      c.submit([{ op: 'wait', table: 'T', where: [], columns: ['x'], until: '==', rows: [], timeout: 1000 }]),
+      c.submit([insert('b')]),
+    ]);
+    expect(r.batches.map((b) => b.map((o) => o.op))).toEqual([['wait'], ['insert', 'insert']]);
+  });
+
   it('closes a batch at maxOps', async () => {
     const r = recorder();
     const c = new TransactionCoalescer(r.transact, { maxOps: 4, maxInFlight: 10 });
