@@ -6,6 +6,8 @@ import { formatV6, parseIp, parseMac, parseV4, parseV6, SplitMix64 } from '../..
 import { DenseSet, SparseSet, type IdxSet } from '../../src/ipam/ts/bitset.ts';
 import { TombMap } from '../../src/ipam/ts/tombmap.ts';
 import { MacTable } from '../../src/ipam/ts/mactable.ts';
+import { FamilyState } from '../../src/ipam/ts/family.ts';
+import { parseSubnetSpec } from '../../src/ipam/ts/spec.ts';
 
 describe('IPv4 text', () => {
   it.each([
@@ -232,4 +234,21 @@ describe('MacTable', () => {
     }
     for (const k of keys) expect(t.get(k)).toBe(m.get(k));
   });
+});
+
+describe('IPv6 family formatting fast path', () => {
+  it.each(['fd00::/64', 'fd00:1:2:3::/64', '2001:db8::/96', 'fd00::ffff:ffff:ffff:0/112', 'fd00::/120', '::/64', 'fd00::/48', '::/127'])(
+    '%s formats every offset like formatV6',
+    (cidr) => {
+      const fam = new FamilyState(parseSubnetSpec({ name: 's', cidr }).ipv6!);
+      let s = 3;
+      const rnd = (n: number) => (s = (s * 48271) % 2147483647) % n;
+      const offsets: bigint[] = [0n, 1n, fam.size - 1n, fam.size - 2n > 0n ? fam.size - 2n : 0n];
+      for (let k = 0; k < 300; k++) offsets.push((BigInt(rnd(2 ** 31)) * BigInt(rnd(2 ** 31)) * BigInt(1 + rnd(2 ** 20))) % fam.size);
+      for (const o of offsets) {
+        const idx = fam.dense ? Number(o) : o;
+        expect(fam.format(idx)).toBe(formatV6(fam.def.first + o));
+      }
+    },
+  );
 });

@@ -75,12 +75,15 @@ export function parseV6(text: string): bigint | undefined {
 
 /** RFC 5952 canonical text. */
 export function formatV6(value: bigint): string {
-  const groups: number[] = new Array<number>(8);
-  let v = value;
-  for (let i = 7; i >= 0; i--) {
-    groups[i] = Number(v & 0xffffn);
-    v >>= 16n;
-  }
+  const w0 = Number(value >> 96n);
+  const w1 = Number((value >> 64n) & 0xffffffffn);
+  const w2 = Number((value >> 32n) & 0xffffffffn);
+  const w3 = Number(value & 0xffffffffn);
+  return formatGroups([w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff]);
+}
+
+/** RFC 5952 text of eight 16-bit groups. */
+export function formatGroups(groups: number[]): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -96,11 +99,17 @@ export function formatV6(value: bigint): string {
     }
     i = j;
   }
-  const hex = (g: number): string => g.toString(16);
-  if (bestStart < 0) return groups.map(hex).join(':');
-  const head = groups.slice(0, bestStart).map(hex).join(':');
-  const tail = groups.slice(bestStart + bestLen).map(hex).join(':');
-  return `${head}::${tail}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += i === 0 ? '::' : ':';
+      i += bestLen - 1;
+      continue;
+    }
+    out += groups[i]!.toString(16);
+    if (i < 7) out += ':';
+  }
+  return out;
 }
 
 export type ParsedIp = { family: 'ipv4'; value: number } | { family: 'ipv6'; value: bigint };

@@ -13,7 +13,7 @@ export function setLayoutLimitsForTests(denseLimit = BigInt(DENSE_LIMIT), arrayH
   layout.denseLimit = denseLimit;
   layout.arrayHeldLimit = arrayHeldLimit;
 }
-import { formatV4, formatV6 } from './addr.ts';
+import { formatGroups, formatV4, formatV6 } from './addr.ts';
 import { type Ranges, contains, subtract, subtractPoints } from './ranges.ts';
 import type { FamilyDef } from './spec.ts';
 import { ArrayHeld, type HeldIndex, TombMap } from './tombmap.ts';
@@ -48,6 +48,9 @@ export class FamilyState {
   readonly excludedOff: Array<[Idx, Idx]>;
   readonly held: HeldIndex<NicRecord>;
   private readonly firstNum: number;
+  /** IPv6 /64 and narrower: the first four groups, and the first usable address's low 64 bits */
+  private readonly v6HighGroups: number[] | undefined;
+  private readonly v6FirstLow: number = 0;
 
   constructor(def: FamilyDef) {
     this.kind = def.kind;
@@ -55,6 +58,11 @@ export class FamilyState {
     this.size = def.last - def.first + 1n;
     this.dense = this.size <= layout.denseLimit;
     this.firstNum = def.kind === 'ipv4' ? Number(def.first) : 0;
+    if (def.kind === 'ipv6' && def.prefix >= 64 && (def.first & 0xffffffffffffffffn) < 1n << 53n) {
+      const hi = def.first >> 64n;
+      this.v6HighGroups = [Number(hi >> 48n), Number((hi >> 32n) & 0xffffn), Number((hi >> 16n) & 0xffffn), Number(hi & 0xffffn)];
+      this.v6FirstLow = Number(def.first & 0xffffffffffffffffn);
+    }
     this.held = this.dense && this.size <= layout.arrayHeldLimit ? new ArrayHeld<NicRecord>(Number(this.size)) : new TombMap<Idx, NicRecord>();
     this.gatewayOff = this.off(def.gateway);
     this.excludedOff = this.offRanges(def.excluded);
@@ -86,6 +94,14 @@ export class FamilyState {
 
   format(i: Idx): string {
     if (this.kind === 'ipv4') return formatV4(this.dense ? this.firstNum + (i as number) : Number(this.def.first + (i as bigint)));
+    const hi = this.v6HighGroups;
+    if (hi !== undefined && i < 9007199254740991 - this.v6FirstLow) {
+      // /64 and narrower: the top four groups are the network's; the low 64 bits fit a number.
+      const low = this.v6FirstLow + Number(i);
+      const top = Math.floor(low / 4294967296);
+      const bottom = low % 4294967296;
+      return formatGroups([hi[0]!, hi[1]!, hi[2]!, hi[3]!, Math.floor(top / 65536), top % 65536, Math.floor(bottom / 65536), bottom % 65536]);
+    }
     return formatV6(this.def.first + BigInt(i));
   }
 
