@@ -13,6 +13,7 @@ import { OvsdbConnectionError, OvsdbError } from './errors.ts';
 import {
   type LogicalRouter,
   type LogicalRouterPolicy,
+  type LogicalRouterStaticRoute,
   type LogicalSwitch,
   type LogicalSwitchPort,
   NB_DATABASE,
@@ -26,7 +27,7 @@ import {
   sameStringSet,
   uuidAtom,
 } from './model.ts';
-import { NbInputError, checkIp, checkMac, gatewayNetworks, parseCidrList, randomMac } from './nb-net.ts';
+import { NbInputError, checkIp, checkMac, gatewayNetworks, parseCidr, parseCidrList, randomMac } from './nb-net.ts';
 import {
   CLUSTER_ROUTER_OPTIONS,
   DEFAULT_CLUSTER_ROUTER,
@@ -50,6 +51,7 @@ import {
   routerPortRow,
   routerTypeSwitchPortRow,
   setMutateOp,
+  staticRouteRow,
   updateOp,
   waitAbsent,
   waitPresent,
@@ -145,6 +147,27 @@ export interface RouterPolicySpec {
   match: string;
   action: RouterPolicyAction;
   nexthops?: readonly string[];
+  externalIds?: StringMap;
+}
+
+export interface StaticRouteSpec {
+  /** "0.0.0.0/0", "10.16.0.0/16", "fd00::/64", or a single address */
+  ipPrefix: string;
+  /** One route row per next hop (ECMP when several), as Kube-OVN writes them. */
+  nexthops: readonly string[];
+  /** Default dst-ip. */
+  policy?: 'dst-ip' | 'src-ip';
+  /** Default "" (the main table). */
+  routeTable?: string;
+  externalIds?: StringMap;
+}
+
+export interface StaticRouteSelector {
+  ipPrefix?: string;
+  nexthop?: string;
+  policy?: 'dst-ip' | 'src-ip';
+  routeTable?: string;
+  /** Every listed key must equal (an empty value means: key present with any value). */
   externalIds?: StringMap;
 }
 
@@ -523,6 +546,67 @@ export class NbClient {
     return out;
   }
 
+  // ------------------------------------------------------------------ static routes
+
+  /**
+   * Kube-OVN's AddLogicalRouterStaticRoute: for (route table, policy, prefix) on the router,
+   * exactly one route per wanted next hop; routes to other next hops are removed, existing ones
+   * kept as they are. Guarded by the router's static_routes set being unchanged since read.
+   */
+  async addStaticRoute(router: string, spec: StaticRouteSpec): Promise<{ added: string[]; removed: number }> {
+    const stage = 'add static route';
+    const policy = spec.policy ?? 'dst-ip';
+    const routeTable = spec.routeTable ?? '';
+    const object = `${router} ${routeTable ? `${routeTable} ` : ''}${policy} ${spec.ipPrefix}`;
+    checkPrefix(spec.ipPrefix, stage, object);
+    if (policy !== 'dst-ip' && policy !== 'src-ip') throw new NbInputError(stage, object, `policy must be dst-ip or src-ip (got ${JSON.stringify(policy)})`);
+    if (spec.nexthops.length === 0) throw new NbInputError(stage, object, 'no next hops');
+    for (const h of spec.nexthops) checkIp(h, stage, object);
+    const externalIds = { ...(spec.externalIds ?? {}) };
+    return this.converge<{ added: string[]; removed: number }>(stage, object, () => {
+      const lr = this.cache.firstByName('Logical_Router', router);
+      if (!lr) throw new NbError('NB_ROUTER_NOT_FOUND', stage, object, `router ${router} does not exist`);
+      const same = this.routerStaticRoutes(lr).filter((r) => r.ip_prefix === spec.ipPrefix && r.route_table === routeTable && (r.policy ?? 'dst-ip') === policy);
+      const have = new Set(same.map((r) => r.nexthop));
+      const stale = same.filter((r) => !spec.nexthops.includes(r.nexthop)).map((r) => r._uuid);
+      const add = [...new Set(spec.nexthops)].filter((h) => !have.has(h));
+      if (stale.length === 0 && add.length === 0) return { done: { added: [], removed: 0 } };
+      const ops: Operation[] = [waitUnchanged('Logical_Router', byUuid(lr._uuid), 'static_routes', encodeUuidSet(lr.static_routes))];
+      if (stale.length > 0) ops.push(setMutateOp('Logical_Router', byUuid(lr._uuid), 'static_routes', 'delete', stale.map(uuidAtom)));
+      const refs = add.map(() => namedUuid());
+      add.forEach((h, i) => ops.push(insertOp('Logical_Router_Static_Route', this.guardRow('Logical_Router_Static_Route', staticRouteRow(routeTable, policy, spec.ipPrefix, h, externalIds)), refs[i])));
+      if (refs.length > 0) ops.push(setMutateOp('Logical_Router', byUuid(lr._uuid), 'static_routes', 'insert', refs.map(namedUuidAtom)));
+      return { ops, finish: () => ({ added: add, removed: stale.length }) };
+    });
+  }
+
+  /** Removes the router's static routes matching every given field of `selector`; resolves with how many. */
+  async removeStaticRoutes(router: string, selector: StaticRouteSelector): Promise<number> {
+    const stage = 'remove static routes';
+    const object = `${router} ${JSON.stringify(selector)}`;
+    if (Object.values(selector).every((v) => v === undefined)) throw new NbInputError(stage, object, 'selector is empty (refusing to remove every route)');
+    return this.converge<number>(stage, object, () => {
+      const lr = this.cache.firstByName('Logical_Router', router);
+      if (!lr) return { done: 0 };
+      const doomed = this.routerStaticRoutes(lr).filter((r) => staticRouteMatches(r, selector));
+      if (doomed.length === 0) return { done: 0 };
+      return {
+        ops: [setMutateOp('Logical_Router', byUuid(lr._uuid), 'static_routes', 'delete', doomed.map((r) => uuidAtom(r._uuid)))],
+        finish: () => doomed.length,
+      };
+    });
+  }
+
+  /** The router's static routes, from the cache. */
+  routerStaticRoutes(lr: LogicalRouter): LogicalRouterStaticRoute[] {
+    const out: LogicalRouterStaticRoute[] = [];
+    for (const u of lr.static_routes) {
+      const r = this.cache.get('Logical_Router_Static_Route', u);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
   // ------------------------------------------------------------------ port groups
 
   /** A port group with `externalIds` plus vendor=kube-ovn; existing ones get their external_ids set. */
@@ -691,14 +775,32 @@ function samePodPort(have: LogicalSwitchPort, want: PodPortColumns, has: (column
   );
 }
 
+function staticRouteMatches(r: LogicalRouterStaticRoute, s: StaticRouteSelector): boolean {
+  if (s.ipPrefix !== undefined && r.ip_prefix !== s.ipPrefix) return false;
+  if (s.nexthop !== undefined && r.nexthop !== s.nexthop) return false;
+  if (s.policy !== undefined && (r.policy ?? 'dst-ip') !== s.policy) return false;
+  if (s.routeTable !== undefined && r.route_table !== s.routeTable) return false;
+  return externalIdsMatch(r.external_ids, s.externalIds);
+}
+
+function externalIdsMatch(have: StringMap, want: StringMap | undefined): boolean {
+  for (const [k, v] of Object.entries(want ?? {})) {
+    const h = have[k];
+    if (h === undefined || (v !== '' && h !== v)) return false;
+  }
+  return true;
+}
+
+/** A static route prefix: a CIDR or a single address. */
+function checkPrefix(prefix: string, stage: string, object: string): void {
+  if (prefix.includes('/')) parseCidr(prefix, stage, object);
+  else checkIp(prefix, stage, object);
+}
+
 function policyMatches(p: LogicalRouterPolicy, s: PolicySelector): boolean {
   if (s.priority !== undefined && p.priority !== s.priority) return false;
   if (s.match !== undefined && p.match !== s.match) return false;
-  for (const [k, v] of Object.entries(s.externalIds ?? {})) {
-    const have = p.external_ids[k];
-    if (have === undefined || (v !== '' && have !== v)) return false;
-  }
-  return true;
+  return externalIdsMatch(p.external_ids, s.externalIds);
 }
 
 function ovnIpamOtherConfig(spec: SubnetSwitchSpec, object: string): StringMap {

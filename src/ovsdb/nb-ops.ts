@@ -199,6 +199,16 @@ export function routerPolicyRow(priority: number, match: string, action: string,
   };
 }
 
+export function staticRouteRow(routeTable: string, policy: string, ipPrefix: string, nexthop: string, externalIds: StringMap): Row {
+  return {
+    route_table: routeTable,
+    policy: encodeSet([policy]),
+    ip_prefix: ipPrefix,
+    nexthop,
+    external_ids: encodeStringMap(externalIds),
+  };
+}
+
 export function portGroupRow(name: string, externalIds: StringMap): Row {
   return { name, external_ids: encodeStringMap(externalIds) };
 }

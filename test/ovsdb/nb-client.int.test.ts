@@ -289,6 +289,35 @@ describe('router policies', () => {
   });
 });
 
+describe('static routes', () => {
+  it('keeps one route per next hop for a prefix, replacing stale next hops, as lr-route-list shows', async () => {
+    const ext = { vendor: 'kube-ovn' };
+    expect(await nb.addStaticRoute('ovn-cluster', { ipPrefix: '0.0.0.0/0', nexthops: ['100.64.0.1'], externalIds: ext })).toEqual({ added: ['100.64.0.1'], removed: 0 });
+    expect(await nbctl(db, 'lr-route-list', 'ovn-cluster')).toMatch(/0\.0\.0\.0\/0\s+100\.64\.0\.1 dst-ip/);
+    expect(await nb.addStaticRoute('ovn-cluster', { ipPrefix: '0.0.0.0/0', nexthops: ['100.64.0.1'], externalIds: ext })).toEqual({ added: [], removed: 0 });
+
+    expect(await nb.addStaticRoute('ovn-cluster', { ipPrefix: '0.0.0.0/0', nexthops: ['100.64.0.2', '100.64.0.3'], externalIds: ext })).toEqual({
+      added: ['100.64.0.2', '100.64.0.3'],
+      removed: 1,
+    });
+    const list = await nbctl(db, 'lr-route-list', 'ovn-cluster');
+    expect(list).toMatch(/0\.0\.0\.0\/0\s+100\.64\.0\.2 dst-ip ecmp/);
+    expect(list).toMatch(/0\.0\.0\.0\/0\s+100\.64\.0\.3 dst-ip ecmp/);
+    expect(list).not.toContain('100.64.0.1 ');
+    expect(parseNbMap(await nbGet(db, 'Logical_Router_Static_Route', (await nbFind(db, 'Logical_Router_Static_Route', '_uuid', 'nexthop="100.64.0.2"'))[0]!, 'external_ids'))).toEqual(ext);
+
+    await nb.addStaticRoute('ovn-cluster', { ipPrefix: '10.16.0.0/16', nexthops: ['100.64.0.9'], policy: 'src-ip' });
+    expect(await nbctl(db, 'lr-route-list', 'ovn-cluster')).toMatch(/10\.16\.0\.0\/16\s+100\.64\.0\.9 src-ip/);
+
+    expect(await nb.removeStaticRoutes('ovn-cluster', { ipPrefix: '0.0.0.0/0' })).toBe(2);
+    expect(await nb.removeStaticRoutes('ovn-cluster', { policy: 'src-ip', nexthop: '100.64.0.9' })).toBe(1);
+    expect(await nbFind(db, 'Logical_Router_Static_Route', 'nexthop')).toEqual([]);
+    await expect(nb.addStaticRoute('ovn-cluster', { ipPrefix: '10.0.0.0/40', nexthops: ['1.1.1.1'] })).rejects.toMatchObject({ code: 'NB_BAD_INPUT' });
+    await expect(nb.addStaticRoute('ovn-cluster', { ipPrefix: '10.0.0.0/8', nexthops: [] })).rejects.toMatchObject({ code: 'NB_BAD_INPUT' });
+    await expect(nb.removeStaticRoutes('ovn-cluster', {})).rejects.toMatchObject({ code: 'NB_BAD_INPUT' });
+  });
+});
+
 describe('port groups', () => {
   it('ensures a port group with vendor, updates its external_ids, adds and removes members', async () => {
     expect((await nb.ensurePortGroup('node.node1', { node: 'node1', np: 'node/node1' })).outcome).toBe('created');
