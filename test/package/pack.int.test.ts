@@ -153,6 +153,27 @@ describe('installed package', () => {
   });
 });
 
+describe('published types', () => {
+  it("a TypeScript consumer type-checks against dist/*.d.ts (not any: a wrong type is caught)", async () => {
+    writeFileSync(
+      join(project, 'consumer.ts'),
+      [
+        "import { Ipam, OvsdbClient, WorkQueue, startLocalCluster, type Allocation } from 'ovnkit';",
+        "const ipam = new Ipam({ impl: 'auto' });",
+        "const allocation: Allocation = ipam.allocate({ subnet: 's', owner: 'o', nic: 'n' });",
+        'const wrong: number = ipam.impl;',
+        'console.log(allocation, OvsdbClient, WorkQueue, startLocalCluster, wrong);',
+        '',
+      ].join('\n'),
+    );
+    const compilerOptions = { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2023', lib: ['es2023'], strict: true, noEmit: true, types: [], skipLibCheck: true };
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }));
+    const tsc = await run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], project, 120_000);
+    const errors = tsc.stdout.split('\n').filter((line) => /error TS\d+/.test(line));
+    expect(errors, describeRun('tsc', tsc)).toEqual([expect.stringMatching(/^consumer\.ts\(4,7\): error TS2322: Type '[^']+' is not assignable to type 'number'/)]);
+  });
+});
+
 describe('installed package without the platform package', () => {
   const platformDir = (): string => join(project, 'node_modules', ...PLATFORM_PACKAGE.split('/'));
   const asideDir = (): string => join(work, 'platform-package-aside');
