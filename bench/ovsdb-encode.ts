@@ -6,6 +6,8 @@
 //   created by N-API, and passing the JS objects to Rust through napi's serde_json conversion;
 // single (one transaction per call) and batched (100 transactions per call).
 // The Rust path is split into its two halves (building the tape in JS; the N-API call alone).
+// A last table gives the other direction for reference: JsonStreamFramer on a stream of real
+// server replies (the captured vectors, repeated), against JSON.parse of the same values alone.
 //
 //   node bench/ovsdb-encode.ts                     # 5 repeats, median and min, ns per LSP
 //   OVNKIT_BENCH_REPEATS=9 node bench/ovsdb-encode.ts
@@ -13,6 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { loadNativeBinding } from '../src/native/load.ts';
 import { createEncoder } from '../src/ovsdb/encoder.ts';
 import { TapeWriter } from '../src/ovsdb/encoder-native.ts';
+import { JsonStreamFramer } from '../src/ovsdb/framer.ts';
 import type { Operation } from '../src/ovsdb/protocol.ts';
 
 const REPEATS = Number(process.env.OVNKIT_BENCH_REPEATS ?? 5);
@@ -177,10 +180,51 @@ function table(title: string, cases: Case[]): void {
   }
 }
 
+async function loadVectors(): Promise<string[]> {
+  const { WIRE_VECTORS } = await import('../test/ovsdb/encoder-vectors.ts');
+  return WIRE_VECTORS.flatMap((v) => [...v.notifications, ...(v.response === undefined ? [] : [v.response])]);
+}
+const replyTexts = await loadVectors();
+
+function framingTable(): void {
+  const one = Buffer.from(replyTexts.join(''));
+  const copies = 2000;
+  const stream = Buffer.concat(Array.from({ length: copies }, () => one));
+  const values = replyTexts.length * copies;
+  console.log(`\n### framing: ${(stream.length / 1e6).toFixed(1)} MB of real server replies (${values} values)\n`);
+  console.log('| reader | chunk | best of 5, ms | MB/s |');
+  console.log('|---|---:|---:|---:|');
+  const best = (run: () => void) => {
+    const times: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const t0 = process.hrtime.bigint();
+      run();
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return Math.min(...times);
+  };
+  for (const chunk of [65536, 1500]) {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < stream.length; i += chunk) chunks.push(stream.subarray(i, i + chunk));
+    const ms = best(() => {
+      const framer = new JsonStreamFramer();
+      let n = 0;
+      for (const c of chunks) n += framer.push(c).length;
+      if (n !== values) throw new Error(`framer returned ${n} values, expected ${values}`);
+    });
+    console.log(`| JsonStreamFramer (scan + JSON.parse) | ${chunk} | ${ms.toFixed(0)} | ${(stream.length / 1e6 / (ms / 1000)).toFixed(0)} |`);
+  }
+  const parseMs = best(() => {
+    for (let k = 0; k < copies; k++) for (const t of replyTexts) JSON.parse(t);
+  });
+  console.log(`| JSON.parse of the same values alone | – | ${parseMs.toFixed(0)} | ${(stream.length / 1e6 / (parseMs / 1000)).toFixed(0)} |`);
+}
+
 const cpu = cpus();
 console.log('# OVSDB encode cost per LSP-create transaction (insert LSP with named uuid + mutate Logical_Switch.ports)');
 console.log(`machine: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores; node ${process.version}; loadavg before ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`one request: ${Buffer.byteLength(JSON.stringify(requests[0]))} bytes; ${REPEATS} samples of ~200 ms per cell, interleaved; all paths checked byte-identical first`);
 table('single: one transaction per call', single);
 table(`batched: ${BATCH} transactions per call`, batched);
+framingTable();
 console.log(`\nloadavg after ${loadavg().map((x) => x.toFixed(2)).join(' ')}${sink === 0 ? ' (sink empty?)' : ''}`);
