@@ -22,6 +22,11 @@ const childEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.e
 delete childEnv.OVNKIT_IMPL;
 delete childEnv.NAPI_RS_NATIVE_LIBRARY_PATH;
 delete childEnv.NODE_OPTIONS;
+// When the test runs under `npx`/`npm run`, npm's per-invocation context (the repo as local
+// prefix, the repo's package fields) must not leak into the npm commands run in the temp project.
+for (const key of Object.keys(childEnv)) {
+  if (key === 'INIT_CWD' || key === 'npm_command' || key === 'npm_config_local_prefix' || key.startsWith('npm_package_') || key.startsWith('npm_lifecycle_')) delete childEnv[key];
+}
 
 function run(command: string, args: string[], cwd: string, timeoutMs = 240_000): Promise<RunResult> {
   return new Promise((resolve) => {
