@@ -158,28 +158,39 @@ function optString(where: string, what: string, value: unknown): string | undefi
   throw typeError(where, what, 'a string or omitted');
 }
 
-/** Restore records as six UTF-16 lengths per record (-1 = absent) plus one joined text. */
+const RECORD_FIELDS = ['subnet', 'owner', 'nic', 'v4', 'v6', 'mac'] as const;
+
+/**
+ * Restore records as six UTF-16 lengths per record (-1 = absent) plus one concatenated text:
+ * one napi call for the whole batch, with no separator that field text could collide with.
+ */
 function packRecords(records: readonly AddressRecord[]): { lengths: Int32Array; text: string } {
   const lengths = new Int32Array(records.length * 6);
-  const parts: string[] = [];
+  let text = '';
   let k = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     if (typeof r !== 'object' || r === null) throw typeError('restore', `records[${i}]`, 'an object');
-    const fields: unknown[] = [r.subnet, r.owner, r.nic, r.v4, r.v6, r.mac];
-    for (let f = 0; f < 6; f++) {
-      const v = fields[f];
-      if (typeof v === 'string') {
-        lengths[k++] = v.length;
-        parts.push(v);
-      } else if (v === undefined && f >= 3) {
-        lengths[k++] = -1;
-      } else {
-        throw typeError('restore', `records[${i}] field ${['subnet', 'owner', 'nic', 'v4', 'v6', 'mac'][f]}`, 'a string');
-      }
+    const { subnet, owner, nic, v4, v6, mac } = r;
+    if (typeof subnet !== 'string' || typeof owner !== 'string' || typeof nic !== 'string') {
+      const bad = RECORD_FIELDS.find((f) => typeof r[f] !== 'string')!;
+      throw typeError('restore', `records[${i}].${bad}`, 'a string');
     }
+    lengths[k++] = subnet.length;
+    lengths[k++] = owner.length;
+    lengths[k++] = nic.length;
+    text += subnet + owner + nic;
+    if (v4 !== undefined && typeof v4 !== 'string') throw typeError('restore', `records[${i}].v4`, 'a string or omitted');
+    if (v6 !== undefined && typeof v6 !== 'string') throw typeError('restore', `records[${i}].v6`, 'a string or omitted');
+    if (mac !== undefined && typeof mac !== 'string') throw typeError('restore', `records[${i}].mac`, 'a string or omitted');
+    lengths[k++] = v4 === undefined ? -1 : v4.length;
+    lengths[k++] = v6 === undefined ? -1 : v6.length;
+    lengths[k++] = mac === undefined ? -1 : mac.length;
+    if (v4 !== undefined) text += v4;
+    if (v6 !== undefined) text += v6;
+    if (mac !== undefined) text += mac;
   }
-  return { lengths, text: parts.join('') };
+  return { lengths, text };
 }
 
 interface RawConflict {

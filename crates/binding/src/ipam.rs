@@ -10,7 +10,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use napi::bindgen_prelude::{External, Int32ArraySlice, Utf16String};
+use napi::bindgen_prelude::{External, Int32ArraySlice};
 use napi_derive::napi;
 use ovnkit_ipam::addr::Family;
 use ovnkit_ipam::error::{IpamError, q};
@@ -286,30 +286,42 @@ pub fn ipam_pool_stats(ipam: &External<Ipam>, subnet: String, pool: String) -> n
 
 /// Bulk restore in one call. `lengths` holds, per record, six UTF-16 lengths (subnet, owner,
 /// nic, v4, v6, mac; -1 = absent) of the fields laid back to back in `text`. Returns JSON
-/// `{restored, conflicts: [{index, code, message, ...fields}]}`.
+/// `{restored, conflicts: [{index, code, error: {message, ...fields}}]}`.
 #[napi(catch_unwind)]
-pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, text: Utf16String) -> napi::Result<String, String> {
+pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, text: String) -> napi::Result<String, String> {
     guard(|| {
         if !lengths.len().is_multiple_of(6) {
             return Err(invalid_argument("restore: lengths must hold 6 entries per record"));
         }
-        // Decode every field once into one UTF-8 buffer, remembering byte spans.
-        let mut buf = String::with_capacity(text.len() + 16);
+        let units: usize = lengths.iter().filter(|&&l| l > 0).map(|&l| l as usize).sum();
+        // All-ASCII text (the usual case) has UTF-8 offsets equal to UTF-16 ones; otherwise walk
+        // the characters once to turn UTF-16 lengths into byte spans.
+        let ascii = units == text.len();
         let mut spans: Vec<Option<(u32, u32)>> = Vec::with_capacity(lengths.len());
-        let mut pos = 0usize;
+        let mut byte = 0usize;
+        let mut chars = text.char_indices().peekable();
         for &len in lengths.iter() {
             if len < 0 {
                 spans.push(None);
                 continue;
             }
-            let end = pos + len as usize;
-            let units = text.get(pos..end).ok_or_else(|| invalid_argument("restore: lengths exceed the text"))?;
-            let start = buf.len() as u32;
-            buf.extend(char::decode_utf16(units.iter().copied()).map(|c| c.unwrap_or('\u{fffd}')));
-            spans.push(Some((start, buf.len() as u32)));
-            pos = end;
+            let start = byte;
+            if ascii {
+                byte += len as usize;
+            } else {
+                let mut left = len as usize;
+                while left > 0 {
+                    let Some((_, c)) = chars.next() else { break };
+                    left = left.saturating_sub(c.len_utf16());
+                    byte += c.len_utf8();
+                }
+            }
+            if byte > text.len() {
+                return Err(invalid_argument("restore: lengths exceed the text"));
+            }
+            spans.push(Some((start as u32, byte as u32)));
         }
-        let field = |i: usize| spans[i].map(|(a, b)| &buf[a as usize..b as usize]);
+        let field = |i: usize| spans[i].map(|(a, b)| &text[a as usize..b as usize]);
         let records: Vec<RecordIn<'_>> = (0..lengths.len() / 6)
             .map(|r| {
                 let b = r * 6;

@@ -988,6 +988,7 @@ impl Ipam {
     // ---- restore ------------------------------------------------------------------------
 
     pub fn restore(&mut self, records: &[RecordIn<'_>]) -> RestoreOutcome {
+        self.reserve_for(records);
         let mut out = RestoreOutcome::default();
         for (index, r) in records.iter().enumerate() {
             match self.restore_one(r) {
@@ -996,6 +997,28 @@ impl Ipam {
             }
         }
         out
+    }
+
+    /// Sizes the indexes for a bulk load up front (each growth step would rehash everything).
+    fn reserve_for(&mut self, records: &[RecordIn<'_>]) {
+        let seed = self.seed;
+        self.nics.reserve(records.len());
+        let mut per_subnet: HashMap<&str, usize> = HashMap::new();
+        for r in records {
+            *per_subnet.entry(r.subnet).or_default() += 1;
+        }
+        for (name, count) in per_subnet {
+            let Some(id) = self.subnet_id(name) else { continue };
+            let subnet = self.subnets[id as usize].as_mut().expect("indexed subnet exists");
+            let nics = &self.nics;
+            subnet.macs.reserve(count, |&other| crate::hash::hash_u128(seed, u128::from(nics.get(other).mac().unwrap_or(0))));
+            for f in FAMILIES {
+                let v6 = f == Family::V6;
+                if let Some(state) = subnet.fams[fidx(f)].as_mut() {
+                    state.holders.reserve(count, |&other| crate::hash::hash_u128(seed, nics.get(other).addr(v6).unwrap_or(0)));
+                }
+            }
+        }
     }
 
     fn restore_one(&mut self, r: &RecordIn<'_>) -> Result<()> {

@@ -125,6 +125,13 @@ impl NicStore {
             + self.owners.capacity() * 5
     }
 
+    /// Makes room for `additional` more owners (bulk restore), so the index is not rehashed
+    /// over and over while it grows.
+    pub fn reserve(&mut self, additional: usize) {
+        let (pages, long, seed) = (&self.pages, &self.long_names, self.seed);
+        self.owners.reserve(additional, |&cur| hash_bytes(seed, name_bytes(pages, long, cur).0));
+    }
+
     #[inline]
     pub fn get(&self, id: NicId) -> &NicRec {
         rec(&self.pages, id)
