@@ -13,6 +13,9 @@
 //   members, whose error is then their own.
 // Transport failures (timeout, lost connection) are not retried: the outcome is unknown, so
 // every member of that transaction gets the error.
+//
+// Members may also hand over "tail" set-inserts (see submit), fused across members into one
+// mutate per target row and column at the end of the merged transaction.
 import { OvsdbError } from './errors.ts';
 import type { Atom, Condition, MutateOp, Mutation, Operation, OperationResult, Row, Value } from './protocol.ts';
 
@@ -26,8 +29,8 @@ export interface CoalescerOptions {
   /** Merged transactions in flight at once; further batches keep filling meanwhile. Default 2. */
   maxInFlight?: number;
   /**
-   * True when `err` is the server refusing the transaction (so nothing was applied and a retry
-   * is safe); gives the op index the server blamed, or undefined for a commit-time error.
+   * `refused`: `err` is the server refusing the transaction (so nothing was applied and a retry
+   * is safe); `opIndex`: the op the server blamed, or undefined for a commit-time error.
    */
   classifyError?: (err: unknown, opCount: number) => { refused: boolean; opIndex: number | undefined };
 }
