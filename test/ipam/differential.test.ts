@@ -58,12 +58,17 @@ interface SubnetShape {
   /** address generators per family: base text helpers */
   v4base?: number; // 32-bit base of the 10.x network
   v6base?: string; // prefix like "fd00:1::"
+  /** always excluded: keeps a wide subnet's allocatable part small enough to run dry */
+  fixedExcludes?: string[];
 }
 
 const SHAPES: SubnetShape[] = [
   { name: 'v4', cidrs: ['10.0.0.0/27', '10.0.0.0/26', '10.0.0.0/28', '10.0.0.16/28'], v4base: (10 << 24) >>> 0 },
   { name: 'v6', cidrs: ['fd00:1::/122', 'fd00:1::/123', 'fd00:1::/64', 'fd00:1::40/122'], v6base: 'fd00:1::' },
   { name: 'dual', cidrs: ['10.1.0.0/27,fd00:2::/123', 'fd00:2::/122,10.1.0.0/26', '10.1.0.0/28,fd00:2::/124', '10.1.0.0/27', 'fd00:2::/123'], v4base: ((10 << 24) | (1 << 16)) >>> 0, v6base: 'fd00:2::' },
+  // Spans past 2^20 keep released addresses in the sparse form, past 2^26 free too.
+  { name: 'wide', cidrs: ['10.32.0.0/11'], v4base: ((10 << 24) | (32 << 16)) >>> 0, fixedExcludes: ['10.32.0.40..10.63.255.254'] },
+  { name: 'wide6', cidrs: ['fd00:5::/64', 'fd00:5::/60'], v6base: 'fd00:5::', fixedExcludes: ['fd00:5::30..fd00:5::ffff:ffff:ffff:fffe'] },
   { name: 'p2p', cidrs: ['10.2.0.0/31', '10.2.0.0/30', '10.2.0.0/31,fd00:3::/127'], v4base: ((10 << 24) | (2 << 16)) >>> 0, v6base: 'fd00:3::' },
 ];
 
@@ -167,6 +172,7 @@ class Generator {
       spec.gateway = this.chance(0.1) ? this.pick(['bogus', '10.0.0.1,10.0.0.2', 'fd00:1::1']) : parts.join(',');
     }
     if (this.chance(0.5)) spec.excludeIps = Array.from({ length: this.int(4) }, () => this.entry(shape)).filter((e) => !e.includes('/') || this.chance(0.2));
+    if (shape.fixedExcludes) spec.excludeIps = [...(spec.excludeIps ?? []), ...shape.fixedExcludes];
     return spec;
   }
 

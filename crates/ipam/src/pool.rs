@@ -167,6 +167,23 @@ mod tests {
     }
 
     #[test]
+    fn turnover_from_a_sparse_released_set_into_a_dense_free_one() {
+        // span 2^21: free is a bitmap, released is kept sparse
+        let top = (1u128 << 21) - 1;
+        let mut p = PoolFamily::build(RangeList::single(0, top), &RangeList::single(4, top), &[], &[]);
+        assert!(matches!(p.released, AddrSet::Sparse(_)));
+        for want in 0..4u128 {
+            assert_eq!(pick(&mut p, &[]), Ok(want));
+        }
+        p.release(2);
+        p.release(0);
+        assert_eq!(pick(&mut p, &[]), Ok(0));
+        assert_eq!(pick(&mut p, &[]), Ok(2));
+        assert_eq!(pick(&mut p, &[]), Err(PickFailure::NoAvailable));
+        assert_eq!(p.available(), (0, vec![]));
+    }
+
+    #[test]
     fn skip_conflict_even_with_released_pending() {
         let mut p = pool(10, 12, &[]);
         assert_eq!(pick(&mut p, &[]), Ok(10));
