@@ -39,7 +39,10 @@ export function rootCause(err: unknown): Error {
     current = current.cause;
   }
   const deepest = current instanceof Error ? current : new Error(String(current));
-  const wrapped = new Error(`native addon failed to load: ${deepest.message}`, { cause: err });
+  // napi chains each load attempt as the cause of the next, under one generic message: list
+  // every attempt, first to last, so the real reason (e.g. the platform package) is visible.
+  const attempts = chain.length > 1 ? chain.slice(1).reverse().map((m) => m.split('\n', 1)[0]!) : [deepest.message];
+  const wrapped = new Error(`native addon failed to load: ${[...new Set(attempts)].join('; ')}`, { cause: err });
   (wrapped as Error & { chain: string[] }).chain = chain;
   return wrapped;
 }

@@ -27,11 +27,11 @@ afterEach(() => {
 });
 
 describe('rootCause', () => {
-  it('surfaces the deepest cause and keeps the chain', () => {
+  it('lists every load attempt, first to last, and keeps the chain', () => {
     const deepest = new Error('libovnkit.node: invalid ELF header');
     const err = new Error('Cannot find native binding', { cause: new Error('level 1', { cause: new Error('level 2', { cause: deepest }) }) });
     const root = rootCause(err) as Error & { chain: string[] };
-    expect(root.message).toBe('native addon failed to load: libovnkit.node: invalid ELF header');
+    expect(root.message).toBe('native addon failed to load: libovnkit.node: invalid ELF header; level 2; level 1');
     expect(root.chain).toEqual(['Cannot find native binding', 'level 1', 'level 2', 'libovnkit.node: invalid ELF header']);
     expect(root.cause).toBe(err);
   });

@@ -206,11 +206,9 @@ describe('installed package without the platform package', () => {
     expect(result.addons).toEqual([]);
   });
 
-  // KNOWN GAP (flip to `it` when fixed): src/native/load.ts reports only the deepest error of
-  // napi's chain, which is the FIRST attempt (native/ovnkit.linux-x64-gnu.node next to the
-  // loader); in an installed package the missing piece is the platform package, the LAST
-  // attempt, and the warning never names it. The fix is proposed in docs/packaging.md.
-  it.fails('the fallback warning names the missing platform package', async () => {
+  // napi tries the .node next to its loader first and the platform package last; the warning
+  // must name the platform package, the piece an installed package is actually missing.
+  it('the fallback warning names the missing platform package', async () => {
     const result = await probe('auto');
     expect(result.warnings[0]?.message).toContain(`Cannot find module '${PLATFORM_PACKAGE}'`);
   });
