@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all bootstrap k8s-binaries native typecheck lint test-rust test-js test up bench clean
+.PHONY: all bootstrap k8s-binaries native typecheck lint test-rust test-js test up bench pack clean
 
 all: native
 
@@ -35,8 +35,14 @@ test: bootstrap k8s-binaries native typecheck test-rust test-js
 up: native k8s-binaries
 	@node src/cli/main.ts up
 
-bench: native
-	@node bench/run.ts
+# Benchmarks print their tables side by side; `make bench BENCH="ipam ovsdb-encode"` picks some.
+bench: native k8s-binaries
+	@node bench/run.ts $(BENCH)
+
+# npm tarballs (root package + the linux-x64-gnu platform package) into $(OUT).
+OUT ?= $(CURDIR)/target/pack
+pack: native
+	@scripts/pack.sh --reuse-native $(OUT)
 
 clean:
 	rm -rf target dist native/*.node native/index.js native/index.d.ts
