@@ -153,6 +153,12 @@ function packable(v: unknown): v is string {
   return typeof v === 'string' && v.indexOf('\0') < 0;
 }
 
+/** The facade's name rule (docs/ipam.md §1): such a release cannot fail, so it may be deferred. */
+const NAME = /^[\x21-\x7e]{1,512}$/;
+
+/** Deferred releases are flushed at the latest once this many characters are pending. */
+const PENDING_LIMIT = 1 << 16;
+
 function optString(where: string, what: string, value: unknown): string | undefined {
   if (value === undefined || typeof value === 'string') return value;
   throw typeError(where, what, 'a string or omitted');
@@ -220,7 +226,24 @@ export function createNativeBackend(binding: Record<string, unknown>, options: {
     throw toIpamError(err, 'Ipam');
   }
 
+  // releaseNic of valid names cannot fail, so the adapter defers it and ships it with the next
+  // call: a release+allocate pair then costs one crossing instead of two. Every other method
+  // flushes first, so nothing can observe a deferred release.
+  let pending = '';
+
+  function flush(): void {
+    if (pending === '') return;
+    const batch = pending;
+    pending = '';
+    try {
+      b.ipamReleaseNicPacked(h, batch);
+    } catch (err) {
+      throw toIpamError(err, 'releaseNic (deferred)');
+    }
+  }
+
   function call<T>(where: string, fn: () => T): T {
+    flush();
     try {
       return fn();
     } catch (err) {
@@ -250,8 +273,10 @@ export function createNativeBackend(binding: Record<string, unknown>, options: {
       if (req.pool === undefined && req.family === undefined && req.mac === undefined && req.skip === undefined) {
         const { subnet, owner, nic } = req;
         if (packable(subnet) && packable(owner) && packable(nic)) {
+          const packed = `${pending}${subnet}\0${owner}\0${nic}`;
+          pending = '';
           try {
-            return allocationOf(b.ipamAllocatePacked(h, `${subnet}\0${owner}\0${nic}`));
+            return allocationOf(b.ipamAllocatePacked(h, packed));
           } catch (err) {
             throw toIpamError(err, w);
           }
@@ -272,12 +297,16 @@ export function createNativeBackend(binding: Record<string, unknown>, options: {
       return allocationOf(packed);
     },
     releaseNic(owner: string, nic: string, subnet?: string): void {
-      if (packable(owner) && packable(nic) && (subnet === undefined || packable(subnet))) {
-        try {
-          b.ipamReleaseNicPacked(h, subnet === undefined ? `${owner}\0${nic}` : `${owner}\0${nic}\0${subnet}`);
-        } catch (err) {
-          throw toIpamError(err, 'releaseNic');
+      if (typeof owner === 'string' && NAME.test(owner) && typeof nic === 'string' && NAME.test(nic)) {
+        if (subnet === undefined) {
+          pending += `${owner}\0${nic}\x01`;
+        } else if (typeof subnet === 'string' && NAME.test(subnet)) {
+          pending += `${owner}\0${nic}\0${subnet}\x01`;
+        } else {
+          call('releaseNic', () => b.ipamReleaseNic(h, owner, nic, subnet));
+          return;
         }
+        if (pending.length > PENDING_LIMIT) flush();
         return;
       }
       call('releaseNic', () => b.ipamReleaseNic(h, owner, nic, subnet));

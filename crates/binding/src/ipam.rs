@@ -208,30 +208,45 @@ pub fn ipam_allocate(
     })
 }
 
-/// The common allocate (no pool, family, mac or skip) with one string argument,
-/// "subnet\0owner\0nic": each napi argument costs a conversion, so this halves the call cost.
+/// Applies releases packed as "owner\0nic[\0subnet]" segments separated by \x01 (names are
+/// printable ASCII, so neither separator can occur inside one).
+fn release_packed(ipam: &mut Ipam, releases: &str) -> NapiResult<()> {
+    for segment in releases.split('\x01').filter(|s| !s.is_empty()) {
+        let mut parts = segment.splitn(3, '\0');
+        let (Some(owner), Some(nic)) = (parts.next(), parts.next()) else {
+            return Err(invalid_argument("releaseNic: packed release must be owner\\0nic[\\0subnet]"));
+        };
+        ipam.release_nic(owner, nic, parts.next()).map_err(to_napi)?;
+    }
+    Ok(())
+}
+
+/// The common allocate (no pool, family, mac or skip) as one string argument: every napi
+/// argument costs a conversion. "subnet\0owner\0nic", optionally preceded by releases the
+/// adapter deferred ("…\x01…\x01subnet\0owner\0nic"); they are applied first, in order.
 #[napi(catch_unwind)]
 pub fn ipam_allocate_packed(ipam: &mut External<Ipam>, packed: String) -> napi::Result<String, String> {
     guard(|| {
-        let mut parts = packed.splitn(3, '\0');
+        let (releases, request) = match packed.rfind('\x01') {
+            Some(i) => (&packed[..i], &packed[i + 1..]),
+            None => ("", packed.as_str()),
+        };
+        release_packed(ipam, releases)?;
+        let mut parts = request.splitn(3, '\0');
         let (Some(subnet), Some(owner), Some(nic)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(invalid_argument("allocate: packed request must be subnet\\0owner\\0nic"));
         };
         let req = AllocateIn { subnet, owner, nic, pool: None, family: None, mac: MacRequest::Omitted, skip: &[] };
-        ipam.allocate(&req).map(|a| allocation_text(&a)).map_err(to_napi)
+        let mut out = String::with_capacity(40);
+        ipam.allocate_text(&req, &mut out).map_err(to_napi)?;
+        Ok(out)
     })
 }
 
-/// releaseNic with one string argument "owner\0nic" or "owner\0nic\0subnet".
+/// releaseNic for one or more NICs: "owner\0nic[\0subnet]" segments separated by \x01.
 #[napi(catch_unwind)]
 pub fn ipam_release_nic_packed(ipam: &mut External<Ipam>, packed: String) -> napi::Result<(), String> {
-    guard(|| {
-        let mut parts = packed.splitn(3, '\0');
-        let (Some(owner), Some(nic)) = (parts.next(), parts.next()) else {
-            return Err(invalid_argument("releaseNic: packed request must be owner\\0nic[\\0subnet]"));
-        };
-        ipam.release_nic(owner, nic, parts.next()).map_err(to_napi)
-    })
+    guard(|| release_packed(ipam, &packed))
 }
 
 #[napi(catch_unwind)]

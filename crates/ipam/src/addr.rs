@@ -135,9 +135,21 @@ pub fn format_v4(v: u32) -> String {
     out
 }
 
-fn push_v4(out: &mut String, v: u32) {
-    use std::fmt::Write;
-    let _ = write!(out, "{}.{}.{}.{}", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+/// Dotted quad without the formatting machinery (this runs on every allocation).
+pub fn push_v4(out: &mut String, v: u32) {
+    for (i, shift) in [24u32, 16, 8, 0].into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let o = ((v >> shift) & 0xff) as u8;
+        if o >= 100 {
+            out.push((b'0' + o / 100) as char);
+        }
+        if o >= 10 {
+            out.push((b'0' + (o / 10) % 10) as char);
+        }
+        out.push((b'0' + o % 10) as char);
+    }
 }
 
 /// RFC 5952 canonical text: lowercase, no leading zeros, the longest run (>= 2) of zero groups

@@ -30,3 +30,19 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
 pub fn hash_u128(seed: u64, v: u128) -> u64 {
     mix(seed ^ (v as u64) ^ mix((v >> 64) as u64 ^ K))
 }
+
+/// A `Hasher` over `hash_bytes`, for maps keyed by short names (SipHash costs more than the
+/// rest of a lookup there).
+#[derive(Default, Clone, Copy)]
+pub struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash_bytes(self.0 ^ K, bytes);
+    }
+}
+
+pub type NameHash = std::hash::BuildHasherDefault<NameHasher>;

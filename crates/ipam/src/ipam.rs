@@ -7,6 +7,7 @@ use hashbrown::HashTable;
 
 use crate::addr::{Family, format_ip, parse_ip};
 use crate::error::{ErrorCode, IpamError, Result, q};
+use crate::hash::NameHash;
 use crate::mac::{SplitMix64, format_mac, parse_mac};
 use crate::nic::{NicId, NicStore};
 use crate::pool::{Pick, PickFailure, PoolFamily};
@@ -118,7 +119,7 @@ pub struct Ipam {
     rng: SplitMix64,
     nics: NicStore,
     subnets: Vec<Option<Subnet>>,
-    by_name: HashMap<String, SubnetId>,
+    by_name: HashMap<String, SubnetId, NameHash>,
     seed: u64,
 }
 
@@ -236,7 +237,7 @@ impl Ipam {
     pub fn new(mac_seed: u64) -> Self {
         // The hash seed only spreads table buckets; results never depend on it.
         let seed = 0x9e37_79b9_7f4a_7c15 ^ mac_seed.rotate_left(17);
-        Ipam { rng: SplitMix64::new(mac_seed), nics: NicStore::new(seed), subnets: Vec::new(), by_name: HashMap::new(), seed }
+        Ipam { rng: SplitMix64::new(mac_seed), nics: NicStore::new(seed), subnets: Vec::new(), by_name: HashMap::default(), seed }
     }
 
     /// Bytes of heap this IPAM holds (explicit accounting; the binding also counts allocations).
@@ -639,6 +640,34 @@ impl Ipam {
     }
 
     pub fn allocate(&mut self, req: &AllocateIn<'_>) -> Result<Allocation> {
+        let (nic, families) = self.allocate_nic(req)?;
+        Ok(self.result_of(nic, families.iter().flatten().copied().collect::<Vec<_>>().as_slice()))
+    }
+
+    /// `allocate`, with the result written as "v4\0v6\0mac" (empty = absent) into `out`:
+    /// the binding's form, without intermediate strings.
+    pub fn allocate_text(&mut self, req: &AllocateIn<'_>, out: &mut String) -> Result<()> {
+        let (nic, families) = self.allocate_nic(req)?;
+        let r = self.nics.get(nic);
+        if families.contains(&Some(Family::V4))
+            && let Some(v) = r.v4()
+        {
+            crate::addr::push_v4(out, v);
+        }
+        out.push('\0');
+        if families.contains(&Some(Family::V6))
+            && let Some(v) = r.v6()
+        {
+            out.push_str(&format_ip(Family::V6, v));
+        }
+        out.push('\0');
+        if let Some(m) = r.mac() {
+            crate::mac::push_mac(out, m);
+        }
+        Ok(())
+    }
+
+    fn allocate_nic(&mut self, req: &AllocateIn<'_>) -> Result<(NicId, [Option<Family>; 2])> {
         check_name("subnet name", req.subnet)?;
         check_name("owner", req.owner)?;
         check_name("nic", req.nic)?;
@@ -658,7 +687,7 @@ impl Ipam {
             skip[fidx(f)].push(v);
         }
         let (id, subnet) = self.subnet_ref(req.subnet).map_err(|e| ctx.on(e))?;
-        let families: Vec<Family> = match req.family {
+        let families: [Option<Family>; 2] = match req.family {
             Some(f) => {
                 if subnet.fam(f).is_none() {
                     return Err(ctx.on(IpamError::new(
@@ -666,19 +695,20 @@ impl Ipam {
                         format!("subnet {} has no {} addresses", q(req.subnet), family_word(f)),
                     )));
                 }
-                vec![f]
+                [Some(f), None]
             }
-            None => subnet.families().collect(),
+            None => FAMILIES.map(|f| subnet.fam(f).map(|_| f)),
         };
         let pool_name = req.pool.unwrap_or("");
         let pool = subnet.pool_index(pool_name).ok_or_else(|| ctx.on(no_pool(req.subnet, pool_name)))?;
         let nic = self.nics.find(id, req.owner, req.nic);
-        let mut plans: Vec<(Family, FamilyPlan)> = Vec::with_capacity(2);
-        for &f in &families {
+        let mut plans: [Option<(Family, FamilyPlan)>; 2] = [None, None];
+        for (slot, f) in plans.iter_mut().zip(families) {
+            let Some(f) = f else { continue };
             let plan = self
                 .plan_family(subnet, nic, f, pool, &skip[fidx(f)])
                 .map_err(|e| pick_failure(e, req.subnet, pool_name, f, req.owner, req.nic))?;
-            plans.push((f, plan));
+            *slot = Some((f, plan));
         }
         let mac_choice = match (req.mac, static_mac) {
             (MacRequest::Static(_), Some(m)) => {
@@ -693,11 +723,11 @@ impl Ipam {
             _ => Some(MacChoice::Generate),
         };
         let nic = self.nic_or_insert(id, nic, req.owner, req.nic);
-        for (f, plan) in plans {
+        for (f, plan) in plans.into_iter().flatten() {
             self.commit_family(id, nic, f, plan);
         }
         self.commit_mac(id, nic, mac_choice);
-        Ok(self.result_of(nic, &families))
+        Ok((nic, families))
     }
 
     /// Range, gateway and holder checks for a given address (§6). Returns the same-owner NIC
@@ -856,13 +886,13 @@ impl Ipam {
         if let Some(s) = subnet {
             check_name("subnet name", s)?;
         }
-        let targets: Vec<NicId> = match subnet {
-            Some(s) => match self.subnet_id(s) {
-                Some(id) => self.nics.find(id, owner, nic).into_iter().collect(),
-                None => Vec::new(),
-            },
-            None => self.nics.of_owner(owner).into_iter().filter(|&n| self.nics.names(n).1 == nic).collect(),
-        };
+        if let Some(s) = subnet {
+            if let Some(n) = self.subnet_id(s).and_then(|id| self.nics.find(id, owner, nic)) {
+                self.release_nic_id(n);
+            }
+            return Ok(());
+        }
+        let targets: Vec<NicId> = self.nics.of_owner(owner).into_iter().filter(|&n| self.nics.names(n).1 == nic).collect();
         for n in targets {
             self.release_nic_id(n);
         }

@@ -20,8 +20,22 @@ pub fn parse_mac(s: &str) -> Option<u64> {
 }
 
 pub fn format_mac(v: u64) -> String {
-    let b: [u8; 6] = std::array::from_fn(|i| (v >> (40 - 8 * i)) as u8);
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
+    let mut out = String::with_capacity(17);
+    push_mac(&mut out, v);
+    out
+}
+
+/// Lowercase `aa:bb:cc:dd:ee:ff` appended to `out`.
+pub fn push_mac(out: &mut String, v: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in 0..6 {
+        if i > 0 {
+            out.push(':');
+        }
+        let b = (v >> (40 - 8 * i)) as u8;
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
 }
 
 #[derive(Clone, Debug)]

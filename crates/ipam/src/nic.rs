@@ -3,6 +3,7 @@
 //! Names live inline when short, which is what keeps an allocation under ~100 bytes.
 
 use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 use crate::hash::hash_bytes;
 
@@ -196,8 +197,7 @@ impl NicStore {
             names[1..5].copy_from_slice(&idx.to_le_bytes());
             names[5..7].copy_from_slice(&(owner.len() as u16).to_le_bytes());
         }
-        let head = self.owner_head(owner);
-        let record = NicRec { names, v6: [0, 0], v4: 0, next_of_owner: head.unwrap_or(NONE), bits: 0, subnet };
+        let record = NicRec { names, v6: [0, 0], v4: 0, next_of_owner: NONE, bits: 0, subnet };
         let id = if self.free_head != NONE {
             let id = self.free_head;
             self.free_head = self.get(id).next_of_owner;
@@ -212,25 +212,32 @@ impl NicStore {
             self.pages.last_mut().expect("page pushed above").push(record);
             id as u32
         };
+        // One hash and one probe: the new NIC becomes the head of its owner's chain.
         let h = hash_bytes(self.seed, owner.as_bytes());
         let (pages, long) = (&self.pages, &self.long_names);
         let seed = self.seed;
-        match self.owners.find_mut(h, |&cur| name_bytes(pages, long, cur).0 == owner.as_bytes()) {
-            Some(slot) => *slot = id,
-            None => {
-                self.owners.insert_unique(h, id, |&cur| hash_bytes(seed, name_bytes(pages, long, cur).0));
+        let previous = match self.owners.entry(
+            h,
+            |&cur| name_bytes(pages, long, cur).0 == owner.as_bytes(),
+            |&cur| hash_bytes(seed, name_bytes(pages, long, cur).0),
+        ) {
+            Entry::Occupied(mut e) => std::mem::replace(e.get_mut(), id),
+            Entry::Vacant(e) => {
+                e.insert(id);
+                NONE
             }
-        }
+        };
+        self.get_mut(id).next_of_owner = previous;
         self.live += 1;
         id
     }
 
     pub fn remove(&mut self, id: NicId) {
-        let owner = self.names(id).0.to_string();
         let next = self.get(id).next_of_owner;
-        let h = hash_bytes(self.seed, owner.as_bytes());
         let (pages, long) = (&self.pages, &self.long_names);
-        let head = match self.owners.find_entry(h, |&cur| name_bytes(pages, long, cur).0 == owner.as_bytes()) {
+        let owner = name_bytes(pages, long, id).0;
+        let h = hash_bytes(self.seed, owner);
+        let head = match self.owners.find_entry(h, |&cur| name_bytes(pages, long, cur).0 == owner) {
             Ok(entry) => {
                 let head = *entry.get();
                 if head == id {
