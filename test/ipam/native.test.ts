@@ -104,6 +104,34 @@ describe('native IPAM binding', () => {
     expect((err as { code: string }).code).toBe('InvalidArg');
   });
 
+  it('makes a deferred releaseNic visible to every following call', () => {
+    // The adapter ships releaseNic with the next call; nothing may observe the delay.
+    const observers: Array<[string, (b: ReturnType<typeof backend>) => unknown]> = [
+      ['ownerOf', (b) => b.ownerOf('s', '10.0.0.2')],
+      ['addressesOf', (b) => b.addressesOf('ns/a')],
+      ['subnetStats', (b) => b.subnetStats('s')],
+      ['poolStats', (b) => b.poolStats('s', '')],
+      ['allocateStatic', (b) => b.allocateStatic({ subnet: 's', owner: 'ns/b', nic: 'e', ips: '10.0.0.2' })],
+      ['allocate', (b) => b.allocate({ subnet: 's', owner: 'ns/b', nic: 'e' })],
+      ['allocate with mac', (b) => b.allocate({ subnet: 's', owner: 'ns/b', nic: 'e', mac: null })],
+      ['restore', (b) => b.restore([{ subnet: 's', owner: 'ns/b', nic: 'e', v4: '10.0.0.2' }])],
+    ];
+    for (const [name, observe] of observers) {
+      const n = backend(5);
+      const t = createTsBackend({ macSeed: 5 });
+      t.addOrUpdateSubnet({ name: 's', cidr: '10.0.0.0/24,fd00::/120' });
+      for (const b of [n, t]) {
+        b.allocate({ subnet: 's', owner: 'ns/a', nic: 'e' });
+        b.releaseNic('ns/a', 'e', 's');
+      }
+      expect(observe(n), name).toEqual(observe(t));
+      expect(n.addressesOf('ns/a'), name).toEqual([]);
+    }
+    // A release that is not deferrable (bad name) still fails at once, on that call.
+    const n = backend();
+    expect(thrown(() => n.releaseNic('bad name', 'e')).code).toBe('InvalidArgument');
+  });
+
   it('reports error code, message and fields like the TS twin', () => {
     const n = backend();
     const t = createTsBackend({ macSeed: 1 });
