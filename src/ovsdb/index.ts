@@ -19,4 +19,10 @@ export { createEncoder } from './encoder.ts';
 export type { OvsdbEncoder } from './encoder.ts';
 export { FramingError } from './framer.ts';
 export type * from './protocol.ts';
-// NB typed operations (NB-ops helper): export { NbClient } from './nb-client.ts';
+// Typed Kube-OVN operations, the monitor cache and the coalescer (NB-ops helper's files).
+export { NbClient, NbError } from './nb-client.ts';
+export type { NbClientOptions, NbErrorCode, Outcome, PodPortSpec, PortResult, RouterPolicySpec, SubnetSwitchSpec, SwitchResult } from './nb-client.ts';
+export { CacheWaitError, NbCache } from './cache.ts';
+export type { NbCacheOptions } from './cache.ts';
+export { CoalescerError, TransactionCoalescer } from './coalescer.ts';
+export type { CoalescerOptions, CoalescerStats } from './coalescer.ts';
