@@ -22,11 +22,15 @@ import type { Atom, Condition, MutateOp, Mutation, Operation, OperationResult, R
 export type TransactFn = (ops: Operation[]) => Promise<OperationResult[]>;
 
 export interface CoalescerOptions {
-  /** A batch closes when it holds this many operations. Default 1000. */
+  /**
+   * A batch closes when it holds this many operations. Default 256: the server's per-transaction
+   * cost is already amortised at ~100 ports, and smaller batches let several be in flight, so the
+   * server works on one while we process the results of another.
+   */
   maxOps?: number;
   /** A batch closes this long after its first member arrived; 0 = at the next event-loop turn. Default 0. */
   maxDelayMs?: number;
-  /** Merged transactions in flight at once; further batches keep filling meanwhile. Default 2. */
+  /** Merged transactions in flight at once; further batches keep filling meanwhile. Default 4. */
   maxInFlight?: number;
   /**
    * `refused`: `err` is the server refusing the transaction (so nothing was applied and a retry
@@ -84,10 +88,10 @@ export class TransactionCoalescer {
 
   constructor(transact: TransactFn, opts: CoalescerOptions = {}) {
     this.transact = transact;
-    this.maxOps = positiveInt(opts.maxOps ?? 1000, 'maxOps');
+    this.maxOps = positiveInt(opts.maxOps ?? 256, 'maxOps');
     this.maxDelayMs = opts.maxDelayMs ?? 0;
     if (!(this.maxDelayMs >= 0)) throw new CoalescerError('COALESCER_BAD_OPTION', `maxDelayMs must be ≥ 0 (got ${opts.maxDelayMs})`);
-    this.maxInFlight = positiveInt(opts.maxInFlight ?? 2, 'maxInFlight');
+    this.maxInFlight = positiveInt(opts.maxInFlight ?? 4, 'maxInFlight');
     this.classify = opts.classifyError ?? defaultClassify;
   }
 
