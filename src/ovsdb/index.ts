@@ -15,9 +15,10 @@ export { parseRemote, parseRemotes } from './remote.ts';
 export type { Remote, TlsOptions } from './remote.ts';
 export { checkOpsAgainstSchema, compareVersions, schemaHasColumn } from './schema.ts';
 export type { ColumnSchema, DatabaseSchema, TableSchema } from './schema.ts';
-export { createEncoder } from './encoder.ts';
-export type { OvsdbEncoder } from './encoder.ts';
-export { FramingError } from './framer.ts';
+export { createEncoder, EncodeError } from './encoder.ts';
+export type { EncodeErrorContext, OvsdbEncoder } from './encoder.ts';
+export { FramingError, JsonStreamFramer } from './framer.ts';
+export type { JsonStreamFramerOptions } from './framer.ts';
 export type * from './protocol.ts';
 // Typed Kube-OVN operations, the monitor cache and the coalescer (NB-ops helper's files).
 export { NbClient, NbError } from './nb-client.ts';
