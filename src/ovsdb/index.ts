@@ -21,9 +21,11 @@ export { FramingError, JsonStreamFramer } from './framer.ts';
 export type { JsonStreamFramerOptions } from './framer.ts';
 export type * from './protocol.ts';
 // Typed Kube-OVN operations, the monitor cache and the coalescer (NB-ops helper's files).
-export { NbClient, NbError } from './nb-client.ts';
-export type { NbClientOptions, NbErrorCode, Outcome, PodPortSpec, PortResult, RouterPolicySpec, SubnetSwitchSpec, SwitchResult } from './nb-client.ts';
-export { CacheWaitError, NbCache } from './cache.ts';
-export type { NbCacheOptions } from './cache.ts';
-export { CoalescerError, TransactionCoalescer } from './coalescer.ts';
-export type { CoalescerOptions, CoalescerStats } from './coalescer.ts';
+export { NbClient, NbError, NbInputError, podPortName, routerPatchNames, KUBE_OVN_VENDOR, DEFAULT_CLUSTER_ROUTER } from './nb-client.ts';
+export type { NbClientOptions, NbErrorCode, Outcome, PodPortSpec, PolicySelector, PortResult, RouterPolicySpec, StaticRouteSelector, StaticRouteSpec, SubnetSwitchSpec, SwitchResult } from './nb-client.ts';
+export { NbCache, CacheWaitError } from './cache.ts';
+export type { CacheChange, ChangeListener, NbCacheOptions, ParentRef, RefDelta } from './cache.ts';
+export { TransactionCoalescer, CoalescerError } from './coalescer.ts';
+export type { CoalescerOptions, CoalescerStats, TransactFn } from './coalescer.ts';
+export { ModelError, NB_DATABASE, NB_TABLES, schemaShapes } from './model.ts';
+export type { LogicalRouter, LogicalRouterPolicy, LogicalRouterPort, LogicalRouterStaticRoute, LogicalSwitch, LogicalSwitchPort, NbGlobal, NbRowTypes, NbTable, PortGroup, RouterPolicyAction, StringMap } from './model.ts';
