@@ -27,35 +27,35 @@ impl Family {
 /// Strict dotted-quad IPv4: four decimal parts 0..=255, no leading zeros, nothing else.
 pub fn parse_v4(s: &str) -> Option<u32> {
     let bytes = s.as_bytes();
-    if bytes.is_empty() || bytes.len() > 15 {
+    if bytes.len() < 7 || bytes.len() > 15 {
         return None;
     }
-    let mut value: u32 = 0;
-    let mut parts = 0;
-    for part in s.split('.') {
-        parts += 1;
-        if parts > 4 || part.is_empty() || part.len() > 3 {
-            return None;
-        }
-        if part.len() > 1 && part.starts_with('0') {
-            return None;
-        }
-        let mut octet: u32 = 0;
-        for c in part.bytes() {
-            if !c.is_ascii_digit() {
+    let (mut value, mut octet, mut digits, mut dots) = (0u32, 0u32, 0u32, 0u32);
+    for &c in bytes {
+        if c == b'.' {
+            if digits == 0 || dots == 3 {
                 return None;
             }
+            value = (value << 8) | octet;
+            (octet, digits) = (0, 0);
+            dots += 1;
+        } else if c.is_ascii_digit() {
+            if digits > 0 && octet == 0 {
+                return None; // leading zero
+            }
             octet = octet * 10 + u32::from(c - b'0');
-        }
-        if octet > 255 {
+            digits += 1;
+            if octet > 255 {
+                return None;
+            }
+        } else {
             return None;
         }
-        value = (value << 8) | octet;
     }
-    if parts != 4 {
+    if dots != 3 || digits == 0 {
         return None;
     }
-    Some(value)
+    Some((value << 8) | octet)
 }
 
 /// IPv6 text form (RFC 4291 §2.2 forms 1 and 2): hex groups of 1..=4 digits, at most one `::`;

@@ -120,6 +120,8 @@ pub struct Ipam {
     nics: NicStore,
     subnets: Vec<Option<Subnet>>,
     by_name: HashMap<String, SubnetId, NameHash>,
+    /// (name length, id) of the subnet looked up last; validated against `subnets` on use
+    last_subnet: std::cell::Cell<(u32, SubnetId)>,
     seed: u64,
 }
 
@@ -237,7 +239,14 @@ impl Ipam {
     pub fn new(mac_seed: u64) -> Self {
         // The hash seed only spreads table buckets; results never depend on it.
         let seed = 0x9e37_79b9_7f4a_7c15 ^ mac_seed.rotate_left(17);
-        Ipam { rng: SplitMix64::new(mac_seed), nics: NicStore::new(seed), subnets: Vec::new(), by_name: HashMap::default(), seed }
+        Ipam {
+            rng: SplitMix64::new(mac_seed),
+            nics: NicStore::new(seed),
+            subnets: Vec::new(),
+            by_name: HashMap::default(),
+            last_subnet: std::cell::Cell::new((u32::MAX, SubnetId::MAX)),
+            seed,
+        }
     }
 
     /// Bytes of heap this IPAM holds (explicit accounting; the binding also counts allocations).
@@ -260,7 +269,19 @@ impl Ipam {
     }
 
     pub fn subnet_id(&self, name: &str) -> Option<SubnetId> {
-        self.by_name.get(name).copied()
+        // Most calls name the same subnet as the previous one: compare before hashing.
+        let (last_name, last_id) = self.last_subnet.get();
+        if let Some(s) = self.subnets.get(last_id as usize).and_then(Option::as_ref)
+            && last_name == s.name.len() as u32
+            && s.name == name
+        {
+            return Some(last_id);
+        }
+        let id = self.by_name.get(name).copied()?;
+        if let Some(s) = self.subnets[id as usize].as_ref() {
+            self.last_subnet.set((s.name.len() as u32, id));
+        }
+        Some(id)
     }
 
     fn subnet_ref(&self, name: &str) -> Result<(SubnetId, &Subnet)> {
@@ -1033,7 +1054,7 @@ impl Ipam {
     fn reserve_for(&mut self, records: &[RecordIn<'_>]) {
         let seed = self.seed;
         self.nics.reserve(records.len());
-        let mut per_subnet: HashMap<&str, usize> = HashMap::new();
+        let mut per_subnet: HashMap<&str, usize, NameHash> = HashMap::default();
         for r in records {
             *per_subnet.entry(r.subnet).or_default() += 1;
         }
