@@ -61,11 +61,19 @@ function rng(seed: number): () => number {
 
 // ---- timed cases --------------------------------------------------------------------------
 
+/** Collects the previous case's garbage (and runs the finalizers that free native state) before
+ * the clock starts, so neither implementation pays for the other's leftovers. */
+function settle(): void {
+  gc();
+  gc();
+}
+
 /** ns per allocate+releaseNic pair of a new pod on a /16 that stays nearly empty. */
 function pairOnce(impl: Impl, n: number): number {
   const ipam = make(impl);
   const owners = Array.from({ length: n }, (_, i) => `ns/p${i}`);
   const nics = Array.from({ length: n }, (_, i) => `p${i}.ns`);
+  settle();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     ipam.allocate({ subnet: 's', owner: owners[i]!, nic: nics[i]! });
@@ -86,6 +94,7 @@ function churnOnce(impl: Impl, pairs: number): number {
   }
   const fresh = Array.from({ length: pairs }, (_, i): [string, string] => [`ns/q${i}`, `q${i}.ns`]);
   const r = rng(12345);
+  settle();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < pairs; i++) {
     const k = r() % held.length;
@@ -123,6 +132,7 @@ function restoreRecords(): AddressRecord[] {
 /** ms for one restore of 100k shuffled records into a fresh 10.0.0.0/15. */
 function restoreOnce(impl: Impl, records: AddressRecord[]): number {
   const ipam = make(impl, '10.0.0.0/15');
+  settle();
   const t0 = process.hrtime.bigint();
   const out = ipam.restore(records);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
