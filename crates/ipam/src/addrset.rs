@@ -33,7 +33,11 @@ impl AddrSet {
                 }
                 AddrSet::Dense { base: lo, bits }
             }
-            _ => AddrSet::Complement { universe: ranges.clone(), holes: SparseBits::new(), hint: Cell::new(0) },
+            _ => AddrSet::Complement {
+                universe: ranges.clone(),
+                holes: SparseBits::with_base(ranges.first().unwrap_or(0)),
+                hint: Cell::new(0),
+            },
         }
     }
 
@@ -41,7 +45,8 @@ impl AddrSet {
     pub fn empty(span: Option<(u128, u128)>) -> AddrSet {
         match span {
             Some((lo, hi)) if hi - lo < DENSE_LIMIT => AddrSet::Dense { base: lo, bits: HierBitmap::new((hi - lo + 1) as u64) },
-            _ => AddrSet::Sparse(SparseBits::new()),
+            Some((lo, _)) => AddrSet::Sparse(SparseBits::with_base(lo)),
+            None => AddrSet::Sparse(SparseBits::new()),
         }
     }
 

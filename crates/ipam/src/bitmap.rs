@@ -187,6 +187,43 @@ impl HierBitmap {
         out
     }
 
+    /// Grows to `new_len` bits, keeping every set bit.
+    pub fn grow(&mut self, new_len: u64) {
+        if new_len <= self.len {
+            return;
+        }
+        let mut grown = HierBitmap::new(new_len);
+        for (w, &word) in self.levels[0].iter().enumerate() {
+            if word != 0 {
+                grown.levels[0][w] = word;
+                grown.mark_summary(w);
+            }
+        }
+        grown.count = self.count;
+        *self = grown;
+    }
+
+    /// The lowest clear bit >= from (None if every bit from there to the end is set).
+    pub fn next_clear(&self, from: u64) -> Option<u64> {
+        if from >= self.len {
+            return None;
+        }
+        let words = &self.levels[0];
+        let mut w = (from >> 6) as usize;
+        let mut inv = !words[w] & (u64::MAX << (from & 63));
+        loop {
+            if inv != 0 {
+                let bit = ((w as u64) << 6) + u64::from(inv.trailing_zeros());
+                return (bit < self.len).then_some(bit);
+            }
+            w += 1;
+            if w >= words.len() {
+                return None;
+            }
+            inv = !words[w];
+        }
+    }
+
     pub fn clear(&mut self) {
         for l in &mut self.levels {
             l.fill(0);

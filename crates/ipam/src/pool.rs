@@ -3,6 +3,7 @@
 //! whole released set becomes the next free generation ("turnover").
 
 use crate::addrset::AddrSet;
+use crate::sparse::SparseBits;
 use crate::ranges::RangeList;
 
 /// Spans up to this size keep their released set as a bitmap too (128 KiB), so churn never
@@ -38,7 +39,9 @@ fn span_of(members: &RangeList) -> Option<(u128, u128)> {
 fn empty_released(span: Option<(u128, u128)>) -> AddrSet {
     match span {
         Some((lo, hi)) if hi - lo < DENSE_RELEASED_LIMIT => AddrSet::empty(span),
-        _ => AddrSet::empty(None),
+        // Sparse, with its dense window at the start of the span, where addresses are handed out.
+        Some((lo, _)) => AddrSet::Sparse(SparseBits::with_base(lo)),
+        None => AddrSet::empty(None),
     }
 }
 
