@@ -148,13 +148,10 @@ function allocationOf(packed: string): Allocation {
   return out;
 }
 
-/** True for a string that can travel in a NUL-joined packed argument. */
+/** True for a string that can travel in a packed argument (fields end at \0, records at \x01). */
 function packable(v: unknown): v is string {
-  return typeof v === 'string' && v.indexOf('\0') < 0;
+  return typeof v === 'string' && v.indexOf('\0') < 0 && v.indexOf('\x01') < 0;
 }
-
-/** The facade's name rule (docs/ipam.md §1): such a release cannot fail, so it may be deferred. */
-const NAME = /^[\x21-\x7e]{1,512}$/;
 
 /** Deferred releases are flushed at the latest once this many characters are pending. */
 const PENDING_LIMIT = 1 << 16;
@@ -226,9 +223,9 @@ export function createNativeBackend(binding: Record<string, unknown>, options: {
     throw toIpamError(err, 'Ipam');
   }
 
-  // releaseNic of valid names cannot fail, so the adapter defers it and ships it with the next
-  // call: a release+allocate pair then costs one crossing instead of two. Every other method
-  // flushes first, so nothing can observe a deferred release.
+  // releaseNic cannot fail (a name that is not valid finds nothing), so the adapter defers it and
+  // ships it with the next call: a release+allocate pair then costs one crossing instead of two.
+  // Every other method flushes first, so nothing can observe a deferred release.
   let pending = '';
 
   function flush(): void {
@@ -297,10 +294,10 @@ export function createNativeBackend(binding: Record<string, unknown>, options: {
       return allocationOf(packed);
     },
     releaseNic(owner: string, nic: string, subnet?: string): void {
-      if (typeof owner === 'string' && NAME.test(owner) && typeof nic === 'string' && NAME.test(nic)) {
+      if (packable(owner) && packable(nic)) {
         if (subnet === undefined) {
           pending += `${owner}\0${nic}\x01`;
-        } else if (typeof subnet === 'string' && NAME.test(subnet)) {
+        } else if (packable(subnet)) {
           pending += `${owner}\0${nic}\0${subnet}\x01`;
         } else {
           call('releaseNic', () => b.ipamReleaseNic(h, owner, nic, subnet));
