@@ -138,6 +138,22 @@ describe('native IPAM binding', () => {
     expect(thrown(() => new Ipam({ impl: 'native', macSeed: 1 }).releaseNic('bad name', 'e')).code).toBe('InvalidArgument');
   });
 
+  it('takes any text as a name, like the TS backend (names are the facade\'s to check)', () => {
+    const n = backend(2);
+    const t = createTsBackend({ macSeed: 2 });
+    t.addOrUpdateSubnet({ name: 's', cidr: '10.0.0.0/24,fd00::/120' });
+    const long = `ns/${'x'.repeat(300)}`;
+    for (const owner of ['a b', 'é/ü', long]) {
+      const req = { subnet: 's', owner, nic: 'eth 0' };
+      expect(n.allocate(req)).toEqual(t.allocate(req));
+      expect(n.addressesOf(owner)).toEqual(t.addressesOf(owner));
+      n.releaseOwner(owner);
+      t.releaseOwner(owner);
+      expect(n.addressesOf(owner)).toEqual([]);
+    }
+    expect(n.subnetStats('s')).toEqual(t.subnetStats('s'));
+  });
+
   it('reports error code, message and fields like the TS twin', () => {
     const n = backend();
     const t = createTsBackend({ macSeed: 1 });

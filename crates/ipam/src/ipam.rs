@@ -125,20 +125,8 @@ pub struct Ipam {
     seed: u64,
 }
 
-const NAME_MAX: usize = 512;
-
-/// Names are 1..=512 printable ASCII characters without space (docs/ipam.md §1).
-pub fn check_name(what: &str, value: &str) -> Result<()> {
-    let ok = !value.is_empty() && value.len() <= NAME_MAX && value.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(IpamError::new(
-            ErrorCode::InvalidArgument,
-            format!("{what}: {} must be 1-512 printable ASCII characters without spaces", q(value)),
-        ))
-    }
-}
+// Names (subnet, pool, owner, NIC) are checked by the facade (docs/ipam.md §1); like the TS
+// backend, the core takes any text as a name, so the two backends agree even when called directly.
 
 fn family_word(f: Family) -> &'static str {
     f.protocol_name()
@@ -297,7 +285,6 @@ impl Ipam {
 
     fn validate_subnet(spec: &SubnetSpecIn<'_>) -> Result<[Option<FamilySpec>; 2]> {
         let name = spec.name;
-        check_name("subnet name", name)?;
         let cidrs = parse_subnet_cidr(name, spec.cidr)?;
         let mut gateways: [Option<u128>; 2] = [None, None];
         match spec.gateway {
@@ -457,7 +444,6 @@ impl Ipam {
     }
 
     pub fn delete_subnet(&mut self, name: &str) -> Result<()> {
-        check_name("subnet name", name)?;
         let Some(id) = self.by_name.remove(name) else { return Ok(()) };
         let subnet = self.subnets[id as usize].take().expect("indexed subnet exists");
         let mut nics: Vec<NicId> = subnet.fams.iter().flatten().flat_map(|s| s.holders.iter().copied()).collect();
@@ -472,11 +458,9 @@ impl Ipam {
     // ---- pools --------------------------------------------------------------------------
 
     pub fn add_or_update_pool(&mut self, subnet_name: &str, pool: &str, ips: &[&str]) -> Result<()> {
-        check_name("subnet name", subnet_name)?;
         if pool.is_empty() {
             return Err(empty_pool(subnet_name));
         }
-        check_name("pool name", pool)?;
         let mut raw: [Vec<(u128, u128)>; 2] = [Vec::new(), Vec::new()];
         for &entry in ips {
             let (f, lo, hi) = parse_entry(entry, true).map_err(|e| e.subnet(subnet_name))?;
@@ -534,11 +518,9 @@ impl Ipam {
     }
 
     pub fn remove_pool(&mut self, subnet_name: &str, pool: &str) -> Result<()> {
-        check_name("subnet name", subnet_name)?;
         if pool.is_empty() {
             return Err(empty_pool(subnet_name));
         }
-        check_name("pool name", pool)?;
         let (id, _) = self.subnet_ref(subnet_name).map_err(|e| e.pool(pool))?;
         let subnet = self.subnets[id as usize].as_mut().expect("indexed subnet exists");
         let Some(i) = subnet.pool_index(pool) else { return Ok(()) };
@@ -689,14 +671,6 @@ impl Ipam {
     }
 
     fn allocate_nic(&mut self, req: &AllocateIn<'_>) -> Result<(NicId, [Option<Family>; 2])> {
-        check_name("subnet name", req.subnet)?;
-        check_name("owner", req.owner)?;
-        check_name("nic", req.nic)?;
-        if let Some(p) = req.pool
-            && !p.is_empty()
-        {
-            check_name("pool name", p)?;
-        }
         let ctx = Ctx::nic(req.subnet, req.owner, req.nic);
         let static_mac = match req.mac {
             MacRequest::Static(text) => Some(mac_parse(text).map_err(|e| ctx.on(e))?),
@@ -776,9 +750,6 @@ impl Ipam {
     }
 
     pub fn allocate_static(&mut self, req: &StaticIn<'_>) -> Result<Allocation> {
-        check_name("subnet name", req.subnet)?;
-        check_name("owner", req.owner)?;
-        check_name("nic", req.nic)?;
         let ctx = Ctx::nic(req.subnet, req.owner, req.nic);
         let bad_list = || ctx.on(IpamError::new(ErrorCode::InvalidArgument, format!("invalid static ips {}", q(req.ips))).address(req.ips));
         let parts: Vec<&str> = req.ips.split(',').collect();
@@ -950,14 +921,12 @@ impl Ipam {
     }
 
     pub fn addresses_of(&self, owner: &str) -> Result<Vec<Record>> {
-        check_name("owner", owner)?;
         let mut out: Vec<Record> = self.nics.of_owner(owner).into_iter().map(|n| self.record_of(n)).collect();
         out.sort_by(|a, b| (a.subnet.as_str(), a.nic.as_str()).cmp(&(b.subnet.as_str(), b.nic.as_str())));
         Ok(out)
     }
 
     pub fn owner_of(&self, subnet: &str, ip: &str) -> Result<Option<String>> {
-        check_name("subnet name", subnet)?;
         let (f, a) = parse_ip(ip).ok_or_else(|| invalid_ip(ip).subnet(subnet))?;
         let (_, s) = self.subnet_ref(subnet)?;
         let Some(state) = s.fam(f) else { return Ok(None) };
@@ -1016,16 +985,11 @@ impl Ipam {
     }
 
     pub fn subnet_stats(&self, subnet: &str) -> Result<Stats> {
-        check_name("subnet name", subnet)?;
         let (_, s) = self.subnet_ref(subnet)?;
         Ok(self.stats_over(s, None))
     }
 
     pub fn pool_stats(&self, subnet: &str, pool: &str) -> Result<Stats> {
-        check_name("subnet name", subnet)?;
-        if !pool.is_empty() {
-            check_name("pool name", pool)?;
-        }
         let (_, s) = self.subnet_ref(subnet).map_err(|e| e.pool(pool))?;
         let p = s.pool_index(pool).ok_or_else(|| no_pool(subnet, pool))?;
         Ok(self.stats_over(s, Some(p)))
@@ -1068,9 +1032,6 @@ impl Ipam {
     }
 
     fn restore_one(&mut self, r: &RecordIn<'_>) -> Result<()> {
-        check_name("subnet name", r.subnet)?;
-        check_name("owner", r.owner)?;
-        check_name("nic", r.nic)?;
         let ctx = Ctx::nic(r.subnet, r.owner, r.nic);
         if r.v4.is_none() && r.v6.is_none() {
             return Err(ctx.on(IpamError::new(ErrorCode::InvalidArgument, "restore record has no address".to_string())));

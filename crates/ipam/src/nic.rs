@@ -21,7 +21,7 @@ const MAC_MASK: u64 = (1 << 48) - 1;
 
 #[derive(Clone)]
 pub struct NicRec {
-    /// [owner_len, nic_len, owner bytes, nic bytes] or [LONG, index (4 bytes LE), ...].
+    /// [owner_len, nic_len, owner bytes, nic bytes] or [LONG, index (4 bytes LE), owner_len (4 bytes LE), ...].
     names: [u8; 24],
     v6: [u64; 2],
     v4: u32,
@@ -90,7 +90,7 @@ fn name_bytes<'a>(pages: &'a [Vec<NicRec>], long: &'a [Option<Box<str>>], id: Ni
     let r = rec(pages, id);
     if r.names[0] == LONG {
         let idx = u32::from_le_bytes([r.names[1], r.names[2], r.names[3], r.names[4]]) as usize;
-        let owner_len = u16::from_le_bytes([r.names[5], r.names[6]]) as usize;
+        let owner_len = u32::from_le_bytes([r.names[5], r.names[6], r.names[7], r.names[8]]) as usize;
         let text = long[idx].as_deref().unwrap_or("").as_bytes();
         (&text[..owner_len], &text[owner_len..])
     } else {
@@ -176,7 +176,7 @@ impl NicStore {
 
     pub fn insert(&mut self, subnet: u32, owner: &str, nic: &str) -> NicId {
         let mut names = [0u8; 24];
-        if owner.len() + nic.len() <= INLINE {
+        if owner.len() + nic.len() <= INLINE && owner.len() < usize::from(LONG) {
             names[0] = owner.len() as u8;
             names[1] = nic.len() as u8;
             names[2..2 + owner.len()].copy_from_slice(owner.as_bytes());
@@ -195,7 +195,7 @@ impl NicStore {
             };
             names[0] = LONG;
             names[1..5].copy_from_slice(&idx.to_le_bytes());
-            names[5..7].copy_from_slice(&(owner.len() as u16).to_le_bytes());
+            names[5..9].copy_from_slice(&(owner.len() as u32).to_le_bytes());
         }
         let record = NicRec { names, v6: [0, 0], v4: 0, next_of_owner: NONE, bits: 0, subnet };
         let id = if self.free_head != NONE {
