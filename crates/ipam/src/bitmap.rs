@@ -8,6 +8,8 @@ pub struct HierBitmap {
     count: u64,
     /// levels[0] are the leaves; the last level has exactly one word.
     levels: Vec<Vec<u64>>,
+    /// a lower bound of the lowest set bit: allocation asks for the lowest one over and over
+    lowest: std::cell::Cell<u64>,
 }
 
 impl HierBitmap {
@@ -21,7 +23,7 @@ impl HierBitmap {
             }
             words = words.div_ceil(64);
         }
-        HierBitmap { len, count: 0, levels }
+        HierBitmap { len, count: 0, levels, lowest: std::cell::Cell::new(0) }
     }
 
     pub fn len(&self) -> u64 {
@@ -58,6 +60,9 @@ impl HierBitmap {
         let was_zero = *w == 0;
         *w |= bit;
         self.count += 1;
+        if (i) < self.lowest.get() {
+            self.lowest.set(i);
+        }
         if was_zero {
             for level in 1..self.levels.len() {
                 idx >>= 6;
@@ -86,6 +91,9 @@ impl HierBitmap {
         }
         *w &= !bit;
         self.count -= 1;
+        if i == self.lowest.get() {
+            self.lowest.set(i + 1);
+        }
         if *w == 0 {
             for level in 1..self.levels.len() {
                 idx >>= 6;
@@ -102,6 +110,9 @@ impl HierBitmap {
     /// Sets every bit in lo..=hi (word at a time).
     pub fn insert_range(&mut self, lo: u64, hi: u64) {
         debug_assert!(lo <= hi && hi < self.len);
+        if lo < self.lowest.get() {
+            self.lowest.set(lo);
+        }
         let mut i = lo;
         while i <= hi {
             if i & 63 == 0 && hi - i >= 63 {
@@ -138,10 +149,17 @@ impl HierBitmap {
     /// The lowest set bit >= from.
     #[inline]
     pub fn next_set(&self, from: u64) -> Option<u64> {
-        if from >= self.len {
+        let lowest = self.lowest.get();
+        let start = from.max(lowest);
+        if start >= self.len {
             return None;
         }
-        self.next_in_level(0, from as usize).map(|v| v as u64)
+        let found = self.next_in_level(0, start as usize).map(|v| v as u64);
+        if from <= lowest {
+            // Nothing is set below `found`.
+            self.lowest.set(found.unwrap_or(self.len));
+        }
+        found
     }
 
     fn next_in_level(&self, level: usize, pos: usize) -> Option<usize> {
@@ -200,6 +218,7 @@ impl HierBitmap {
             }
         }
         grown.count = self.count;
+        grown.lowest.set(self.lowest.get());
         *self = grown;
     }
 
@@ -229,6 +248,7 @@ impl HierBitmap {
             l.fill(0);
         }
         self.count = 0;
+        self.lowest.set(0);
     }
 }
 
