@@ -312,13 +312,11 @@ pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, text: S
         // All-ASCII text (the usual case) has UTF-8 offsets equal to UTF-16 ones; otherwise walk
         // the characters once to turn UTF-16 lengths into byte spans.
         let ascii = units == text.len();
-        let mut spans: Vec<Option<(u32, u32)>> = Vec::with_capacity(lengths.len());
         let mut byte = 0usize;
-        let mut chars = text.char_indices().peekable();
-        for &len in lengths.iter() {
+        let mut chars = text.char_indices();
+        let mut next_field = |len: i32| -> NapiResult<Option<&str>> {
             if len < 0 {
-                spans.push(None);
-                continue;
+                return Ok(None);
             }
             let start = byte;
             if ascii {
@@ -331,25 +329,19 @@ pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, text: S
                     byte += c.len_utf8();
                 }
             }
-            if byte > text.len() {
-                return Err(invalid_argument("restore: lengths exceed the text"));
-            }
-            spans.push(Some((start as u32, byte as u32)));
+            text.get(start..byte).map(Some).ok_or_else(|| invalid_argument("restore: lengths exceed the text"))
+        };
+        let mut records: Vec<RecordIn<'_>> = Vec::with_capacity(lengths.len() / 6);
+        for r in lengths.chunks_exact(6) {
+            records.push(RecordIn {
+                subnet: next_field(r[0])?.unwrap_or(""),
+                owner: next_field(r[1])?.unwrap_or(""),
+                nic: next_field(r[2])?.unwrap_or(""),
+                v4: next_field(r[3])?,
+                v6: next_field(r[4])?,
+                mac: next_field(r[5])?,
+            });
         }
-        let field = |i: usize| spans[i].map(|(a, b)| &text[a as usize..b as usize]);
-        let records: Vec<RecordIn<'_>> = (0..lengths.len() / 6)
-            .map(|r| {
-                let b = r * 6;
-                RecordIn {
-                    subnet: field(b).unwrap_or(""),
-                    owner: field(b + 1).unwrap_or(""),
-                    nic: field(b + 2).unwrap_or(""),
-                    v4: field(b + 3),
-                    v6: field(b + 4),
-                    mac: field(b + 5),
-                }
-            })
-            .collect();
         let outcome = ipam.restore(&records);
         let mut out = format!("{{\"restored\":{},\"conflicts\":[", outcome.restored);
         for (i, c) in outcome.conflicts.iter().enumerate() {
