@@ -2,6 +2,7 @@
 // keeps all state in Rust behind one handle and answers each whole operation in one call with a
 // compact string; this file only packs arguments, shapes results and maps errors.
 import { IpamError, type IpamErrorFields } from './errors.ts';
+import { checkRecords } from './records.ts';
 import type {
   AddressRecord,
   Allocation,
@@ -45,6 +46,7 @@ interface IpamBinding {
   ipamSubnetStats(h: object, subnet: string): string;
   ipamPoolStats(h: object, subnet: string, pool: string): string;
   ipamRestore(h: object, lengths: Int32Array, text: string): string;
+  ipamRestoreAscii(h: object, lengths: Int32Array, bytes: Uint8Array): string;
   ipamMemory(h: object): number[];
 }
 
@@ -65,6 +67,7 @@ const EXPORTS: ReadonlyArray<keyof IpamBinding> = [
   'ipamSubnetStats',
   'ipamPoolStats',
   'ipamRestore',
+  'ipamRestoreAscii',
   'ipamMemory',
 ];
 
@@ -196,10 +199,108 @@ function packRecords(records: readonly AddressRecord[]): { lengths: Int32Array; 
   return { lengths, text };
 }
 
+/** Grows the byte buffer to hold at least `need` bytes (doubling, so copies stay amortised). */
+function grown(buf: Uint8Array, used: number, need: number): Uint8Array<ArrayBuffer> {
+  const next = new Uint8Array(Math.max(need, buf.length * 2));
+  next.set(buf.subarray(0, used));
+  return next;
+}
+
+/**
+ * The fast form of a restore batch, built in the same pass that checks it: six lengths per
+ * record (-1 = absent) and the fields' bytes back to back. Names are checked character by
+ * character as they are copied (1-512 of 0x21..0x7e, as checkRecords requires); addresses and
+ * MACs must be ASCII so a byte is a UTF-16 unit. Returns undefined at the first record that does
+ * not fit (a wrong type, a bad name, non-ASCII text): the caller then takes the checked slow path,
+ * which throws checkRecords' error or restores through the string form.
+ */
+function packAscii(records: readonly unknown[]): { lengths: Int32Array; bytes: Uint8Array } | undefined {
+  const n = records.length;
+  const lengths = new Int32Array(n * 6);
+  let buf = new Uint8Array(n * 64 + 64);
+  let o = 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const r = records[i];
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return undefined;
+    const { subnet, owner, nic, v4, v6, mac } = r as Record<string, unknown>;
+    if (typeof subnet !== 'string' || typeof owner !== 'string' || typeof nic !== 'string') return undefined;
+    const sl = subnet.length;
+    const ol = owner.length;
+    const nl = nic.length;
+    if (sl === 0 || sl > 512 || ol === 0 || ol > 512 || nl === 0 || nl > 512) return undefined;
+    let al = -1;
+    let bl = -1;
+    let ml = -1;
+    if (v4 !== undefined) {
+      if (typeof v4 !== 'string') return undefined;
+      al = v4.length;
+    }
+    if (v6 !== undefined) {
+      if (typeof v6 !== 'string') return undefined;
+      bl = v6.length;
+    }
+    if (mac !== undefined) {
+      if (typeof mac !== 'string') return undefined;
+      ml = mac.length;
+    }
+    const need = o + sl + ol + nl + (al < 0 ? 0 : al) + (bl < 0 ? 0 : bl) + (ml < 0 ? 0 : ml);
+    if (need > buf.length) buf = grown(buf, o, need);
+    for (let j = 0; j < sl; j++) {
+      const c = subnet.charCodeAt(j);
+      if (c < 0x21 || c > 0x7e) return undefined;
+      buf[o++] = c;
+    }
+    for (let j = 0; j < ol; j++) {
+      const c = owner.charCodeAt(j);
+      if (c < 0x21 || c > 0x7e) return undefined;
+      buf[o++] = c;
+    }
+    for (let j = 0; j < nl; j++) {
+      const c = nic.charCodeAt(j);
+      if (c < 0x21 || c > 0x7e) return undefined;
+      buf[o++] = c;
+    }
+    for (let j = 0; j < al; j++) {
+      const c = (v4 as string).charCodeAt(j);
+      if (c > 0x7f) return undefined;
+      buf[o++] = c;
+    }
+    for (let j = 0; j < bl; j++) {
+      const c = (v6 as string).charCodeAt(j);
+      if (c > 0x7f) return undefined;
+      buf[o++] = c;
+    }
+    for (let j = 0; j < ml; j++) {
+      const c = (mac as string).charCodeAt(j);
+      if (c > 0x7f) return undefined;
+      buf[o++] = c;
+    }
+    lengths[k++] = sl;
+    lengths[k++] = ol;
+    lengths[k++] = nl;
+    lengths[k++] = al;
+    lengths[k++] = bl;
+    lengths[k++] = ml;
+  }
+  return { lengths, bytes: buf.subarray(0, o) };
+}
+
 interface RawConflict {
   index: number;
   code: IpamErrorCode;
   error: ErrorReason;
+}
+
+/** Shapes the binding's restore JSON, pointing each conflict back at its input record. */
+function restoreResult(records: readonly AddressRecord[], json: string): RestoreResult {
+  const raw = JSON.parse(json) as { restored: number; conflicts: RawConflict[] };
+  const conflicts: RestoreConflict[] = raw.conflicts.map((c) => {
+    const out: RestoreConflict = { record: records[c.index]!, code: c.code, message: c.error.message };
+    if (c.error.heldBy !== undefined) out.heldBy = c.error.heldBy;
+    return out;
+  });
+  return { restored: raw.restored, conflicts };
 }
 
 /** The native backend, plus Rust-side memory accounting for the benchmarks. */
@@ -327,13 +428,14 @@ export function createNativeBackend(binding: Record<string, unknown>, options: {
     restore(records: AddressRecord[]): RestoreResult {
       if (!Array.isArray(records)) throw typeError('restore', 'records', 'an array');
       const { lengths, text } = packRecords(records);
-      const raw = JSON.parse(call('restore', () => b.ipamRestore(h, lengths, text))) as { restored: number; conflicts: RawConflict[] };
-      const conflicts: RestoreConflict[] = raw.conflicts.map((c) => {
-        const out: RestoreConflict = { record: records[c.index]!, code: c.code, message: c.error.message };
-        if (c.error.heldBy !== undefined) out.heldBy = c.error.heldBy;
-        return out;
-      });
-      return { restored: raw.restored, conflicts };
+      return restoreResult(records, call('restore', () => b.ipamRestore(h, lengths, text)));
+    },
+    restoreChecked(records: readonly unknown[]): RestoreResult {
+      const fast = packAscii(records);
+      if (fast) return restoreResult(records as AddressRecord[], call('restore', () => b.ipamRestoreAscii(h, fast.lengths, fast.bytes)));
+      checkRecords(records);
+      const { lengths, text } = packRecords(records);
+      return restoreResult(records, call('restore', () => b.ipamRestore(h, lengths, text)));
     },
     /** Rust-side accounting of the heap this IPAM holds (benchmarks). */
     nativeMemory(): { heapBytes: number; nics: number } {

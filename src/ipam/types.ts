@@ -118,4 +118,9 @@ export interface IpamBackend {
   subnetStats(subnet: string): SubnetStats;
   poolStats(subnet: string, pool: string): SubnetStats;
   restore(records: AddressRecord[]): RestoreResult;
+  /**
+   * Optional: `restore` of records the facade has not checked yet; it must throw exactly the
+   * InvalidArgument that checkRecords (records.ts) would, before changing anything.
+   */
+  restoreChecked?(records: readonly unknown[]): RestoreResult;
 }

@@ -10,7 +10,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use napi::bindgen_prelude::{External, Int32ArraySlice};
+use napi::bindgen_prelude::{External, Int32ArraySlice, Uint8ArraySlice};
 use napi_derive::napi;
 use ovnkit_ipam::addr::Family;
 use ovnkit_ipam::error::{IpamError, q};
@@ -342,17 +342,58 @@ pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, text: S
                 mac: next_field(r[5])?,
             });
         }
-        let outcome = ipam.restore(&records);
-        let mut out = format!("{{\"restored\":{},\"conflicts\":[", outcome.restored);
-        for (i, c) in outcome.conflicts.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let err = error_json(&c.error);
-            out.push_str(&format!("{{\"index\":{},\"code\":{},\"error\":{err}}}", c.index, q(c.error.code.as_str())));
+        Ok(restore_json(ipam, &records))
+    })
+}
+
+fn restore_json(ipam: &mut Ipam, records: &[RecordIn<'_>]) -> String {
+    let outcome = ipam.restore(records);
+    let mut out = format!("{{\"restored\":{},\"conflicts\":[", outcome.restored);
+    for (i, c) in outcome.conflicts.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
-        out.push_str("]}");
-        Ok(out)
+        let err = error_json(&c.error);
+        out.push_str(&format!("{{\"index\":{},\"code\":{},\"error\":{err}}}", c.index, q(c.error.code.as_str())));
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Bulk restore of an all-ASCII batch (the adapter's fast path, checked as it was packed): six
+/// lengths per record as in `ipam_restore`, the fields' bytes back to back in `bytes`, read in
+/// place (a byte is a UTF-16 unit here, and no JS string is converted).
+#[napi(catch_unwind)]
+pub fn ipam_restore_ascii(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, bytes: Uint8ArraySlice) -> napi::Result<String, String> {
+    guard(|| {
+        if !lengths.len().is_multiple_of(6) {
+            return Err(invalid_argument("restore: lengths must hold 6 entries per record"));
+        }
+        if !bytes.is_ascii() {
+            return Err(invalid_argument("restore: the packed bytes must be ASCII"));
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| invalid_argument("restore: the packed bytes must be ASCII"))?;
+        let mut at = 0usize;
+        let mut next_field = |len: i32| -> NapiResult<Option<&str>> {
+            if len < 0 {
+                return Ok(None);
+            }
+            let start = at;
+            at += len as usize;
+            text.get(start..at).map(Some).ok_or_else(|| invalid_argument("restore: lengths exceed the text"))
+        };
+        let mut records: Vec<RecordIn<'_>> = Vec::with_capacity(lengths.len() / 6);
+        for r in lengths.chunks_exact(6) {
+            records.push(RecordIn {
+                subnet: next_field(r[0])?.unwrap_or(""),
+                owner: next_field(r[1])?.unwrap_or(""),
+                nic: next_field(r[2])?.unwrap_or(""),
+                v4: next_field(r[3])?,
+                v6: next_field(r[4])?,
+                mac: next_field(r[5])?,
+            });
+        }
+        Ok(restore_json(ipam, &records))
     })
 }
 

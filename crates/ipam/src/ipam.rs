@@ -1013,9 +1013,23 @@ impl Ipam {
     fn reserve_for(&mut self, records: &[RecordIn<'_>]) {
         let seed = self.seed;
         self.nics.reserve(records.len());
+        // Counted per run of records naming the same subnet (a restore is mostly one long run),
+        // so the map is touched once per run rather than once per record.
         let mut per_subnet: HashMap<&str, usize, NameHash> = HashMap::default();
+        let mut run: Option<(&str, usize)> = None;
         for r in records {
-            *per_subnet.entry(r.subnet).or_default() += 1;
+            match &mut run {
+                Some((name, count)) if *name == r.subnet => *count += 1,
+                _ => {
+                    if let Some((name, count)) = run {
+                        *per_subnet.entry(name).or_default() += count;
+                    }
+                    run = Some((r.subnet, 1));
+                }
+            }
+        }
+        if let Some((name, count)) = run {
+            *per_subnet.entry(name).or_default() += count;
         }
         for (name, count) in per_subnet {
             let Some(id) = self.subnet_id(name) else { continue };
@@ -1036,8 +1050,9 @@ impl Ipam {
         if r.v4.is_none() && r.v6.is_none() {
             return Err(ctx.on(IpamError::new(ErrorCode::InvalidArgument, "restore record has no address".to_string())));
         }
-        let mut given: Vec<(Family, u128)> = Vec::with_capacity(2);
-        for (field, text, want) in [("v4", r.v4, Family::V4), ("v6", r.v6, Family::V6)] {
+        // At most one address per family: fixed slots, no allocation per record.
+        let mut given: [Option<(Family, u128)>; 2] = [None, None];
+        for (slot, (field, text, want)) in given.iter_mut().zip([("v4", r.v4, Family::V4), ("v6", r.v6, Family::V6)]) {
             let Some(text) = text else { continue };
             let (f, v) = parse_ip(text).ok_or_else(|| ctx.on(invalid_ip(text)))?;
             if f != want {
@@ -1046,7 +1061,7 @@ impl Ipam {
                         .address(text),
                 ));
             }
-            given.push((f, v));
+            *slot = Some((f, v));
         }
         let mac = r.mac.map(mac_parse).transpose().map_err(|e| ctx.on(e))?;
         let (id, subnet) = self.subnet_ref(r.subnet).map_err(|e| ctx.on(e))?;
@@ -1062,8 +1077,8 @@ impl Ipam {
             .address(&what)
             .held_by(r.owner)
         };
-        let mut to_take: Vec<(Family, u128)> = Vec::with_capacity(2);
-        for &(f, a) in &given {
+        let mut to_take: [Option<(Family, u128)>; 2] = [None, None];
+        for (slot, &(f, a)) in to_take.iter_mut().zip(given.iter().flatten()) {
             let v6 = f == Family::V6;
             self.check_address_free(&ctx, subnet, nic, f, a, false)?;
             if let Some(n) = nic
@@ -1074,7 +1089,7 @@ impl Ipam {
                 }
                 continue;
             }
-            to_take.push((f, a));
+            *slot = Some((f, a));
         }
         let mut set_mac = None;
         if let Some(m) = mac {
@@ -1092,7 +1107,7 @@ impl Ipam {
         let seed = self.seed;
         let nic = self.nic_or_insert(id, nic, r.owner, r.nic);
         let subnet = self.subnets[id as usize].as_mut().expect("checked above");
-        for (f, a) in to_take {
+        for (f, a) in to_take.into_iter().flatten() {
             let v6 = f == Family::V6;
             subnet.take_address(f, a);
             self.nics.get_mut(nic).set_addr(v6, Some(a));
