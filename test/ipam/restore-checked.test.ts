@@ -96,6 +96,39 @@ if (nativeUnavailable !== undefined) {
       expect(state(native, owners)).toEqual(state(ts, owners));
     });
 
+    it('reads records with getters, inherited fields and extra properties like plain ones', () => {
+      const { native, ts } = pair();
+      class Rec {
+        readonly #i: number;
+        constructor(i: number) {
+          this.#i = i;
+        }
+        get subnet(): string {
+          return 's4';
+        }
+        get owner(): string {
+          return `ns/g${this.#i}`;
+        }
+        get nic(): string {
+          return 'eth0';
+        }
+        get v4(): string {
+          return `10.0.1.${this.#i}`;
+        }
+      }
+      const proto = { subnet: 'sd', nic: 'eth9' };
+      const records = [
+        ...Array.from({ length: 40 }, (_, i) => new Rec(i + 2)),
+        Object.assign(Object.create(proto) as object, { owner: 'ns/inh', v4: '10.1.0.9', v6: 'fd01::9' }),
+        { subnet: 's4', owner: 'ns/extra', nic: 'e', v4: '10.0.2.2', note: 'ignored', n: 5 },
+      ] as unknown as AddressRecord[];
+      const rn = native.restore(records);
+      expect(rn).toEqual(ts.restore(records));
+      expect(rn.restored).toBe(42);
+      expect(native.addressesOf('ns/inh')).toEqual(ts.addressesOf('ns/inh'));
+      expect(native.addressesOf('ns/inh')).toEqual([{ subnet: 'sd', owner: 'ns/inh', nic: 'eth9', v4: '10.1.0.9', v6: 'fd01::9' }]);
+    });
+
     it('gives the same results for seeded random batches with duplicates and conflicts', () => {
       for (const seed of [1, 2, 3, 4, 5]) {
         let x = seed * 2654435761;
