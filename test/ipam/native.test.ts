@@ -196,6 +196,36 @@ describe('native IPAM binding', () => {
     expect(e.message).toBe('invalid IP address "fd00::\ufffd"');
   });
 
+  it('refuses a malformed packed ASCII restore batch before restoring anything', () => {
+    const raw = binding as unknown as {
+      ipamNew(seed: number): object;
+      ipamAddOrUpdateSubnet(h: object, n: string, c: string, g: undefined, e: string[]): string;
+      ipamRestoreAscii(h: object, lengths: Int32Array, bytes: Uint8Array): string;
+      ipamOwnerOf(h: object, s: string, ip: string): string | null;
+    };
+    const h = raw.ipamNew(1);
+    raw.ipamAddOrUpdateSubnet(h, 's', '10.0.0.0/24', undefined, []);
+    const bytes = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+    const good = { lengths: [1, 4, 1, 8, -1, -1], text: 'sns/ae10.0.0.9' };
+    const cases: Array<[number[], Uint8Array]> = [
+      [[...good.lengths, 1, 4, 1, 9, -1, -1], bytes(`${good.text}sns/be10.0.0.10`.slice(0, -1))], // runs past the text
+      [good.lengths.slice(0, 5), bytes(good.text)], // not 6 per record
+      [good.lengths, Uint8Array.from([...bytes(good.text).slice(0, -1), 0xc3])], // not ASCII
+    ];
+    for (const [lengths, b] of cases) {
+      let err: unknown;
+      try {
+        raw.ipamRestoreAscii(h, Int32Array.from(lengths), b);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as { code?: string }).code).toBe('InvalidArgument');
+      expect(raw.ipamOwnerOf(h, 's', '10.0.0.9')).toBeNull();
+    }
+    expect(JSON.parse(raw.ipamRestoreAscii(h, Int32Array.from(good.lengths), bytes(good.text)))).toEqual({ restored: 1, conflicts: [] });
+    expect(raw.ipamOwnerOf(h, 's', '10.0.0.9')).toBe('ns/a');
+  });
+
   it('restores 20k shuffled records in one call and agrees with TS', () => {
     const n = createNativeBackend(binding, { macSeed: 9 });
     const t = createTsBackend({ macSeed: 9 });

@@ -14,7 +14,7 @@ use napi::bindgen_prelude::{External, Int32ArraySlice, Uint8ArraySlice};
 use napi_derive::napi;
 use ovnkit_ipam::addr::Family;
 use ovnkit_ipam::error::{IpamError, q};
-use ovnkit_ipam::{AllocateIn, Allocation, Ipam, MacRequest, Record, RecordIn, StaticIn, Stats, SubnetSpecIn};
+use ovnkit_ipam::{AllocateIn, Allocation, Ipam, MacRequest, Record, RecordIn, RestoreOutcome, StaticIn, Stats, SubnetSpecIn};
 
 type NapiResult<T> = napi::Result<T, String>;
 
@@ -342,12 +342,11 @@ pub fn ipam_restore(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, text: S
                 mac: next_field(r[5])?,
             });
         }
-        Ok(restore_json(ipam, &records))
+        Ok(restore_json(ipam.restore(&records)))
     })
 }
 
-fn restore_json(ipam: &mut Ipam, records: &[RecordIn<'_>]) -> String {
-    let outcome = ipam.restore(records);
+fn restore_json(outcome: RestoreOutcome) -> String {
     let mut out = format!("{{\"restored\":{},\"conflicts\":[", outcome.restored);
     for (i, c) in outcome.conflicts.iter().enumerate() {
         if i > 0 {
@@ -360,40 +359,72 @@ fn restore_json(ipam: &mut Ipam, records: &[RecordIn<'_>]) -> String {
     out
 }
 
+/// The all-ASCII packed batch as records, produced on the fly (see `Ipam::restore_iter`). Built
+/// only after `packed_ascii` checked that every field lies within the text, and ASCII text has
+/// a char boundary at every byte, so the slicing cannot fail.
+#[derive(Clone)]
+struct PackedRecords<'a> {
+    lengths: &'a [i32],
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> PackedRecords<'a> {
+    fn field(&mut self, len: i32) -> Option<&'a str> {
+        if len < 0 {
+            return None;
+        }
+        let start = self.at;
+        self.at += len as usize;
+        Some(&self.text[start..self.at])
+    }
+}
+
+impl<'a> Iterator for PackedRecords<'a> {
+    type Item = RecordIn<'a>;
+    fn next(&mut self) -> Option<RecordIn<'a>> {
+        let (r, rest) = self.lengths.split_first_chunk::<6>()?;
+        self.lengths = rest;
+        Some(RecordIn {
+            subnet: self.field(r[0]).unwrap_or(""),
+            owner: self.field(r[1]).unwrap_or(""),
+            nic: self.field(r[2]).unwrap_or(""),
+            v4: self.field(r[3]),
+            v6: self.field(r[4]),
+            mac: self.field(r[5]),
+        })
+    }
+}
+
+/// Checks a packed ASCII batch before anything is restored (no partial state on bad input).
+fn packed_ascii<'a>(lengths: &'a [i32], bytes: &'a [u8]) -> NapiResult<PackedRecords<'a>> {
+    if !lengths.len().is_multiple_of(6) {
+        return Err(invalid_argument("restore: lengths must hold 6 entries per record"));
+    }
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| t.is_ascii())
+        .ok_or_else(|| invalid_argument("restore: the packed bytes must be ASCII"))?;
+    let mut total = 0usize;
+    for &len in lengths {
+        if len > 0 {
+            total += len as usize;
+        }
+    }
+    if total > text.len() {
+        return Err(invalid_argument("restore: lengths exceed the text"));
+    }
+    Ok(PackedRecords { lengths, text, at: 0 })
+}
+
 /// Bulk restore of an all-ASCII batch (the adapter's fast path, checked as it was packed): six
 /// lengths per record as in `ipam_restore`, the fields' bytes back to back in `bytes`, read in
 /// place (a byte is a UTF-16 unit here, and no JS string is converted).
 #[napi(catch_unwind)]
 pub fn ipam_restore_ascii(ipam: &mut External<Ipam>, lengths: Int32ArraySlice, bytes: Uint8ArraySlice) -> napi::Result<String, String> {
     guard(|| {
-        if !lengths.len().is_multiple_of(6) {
-            return Err(invalid_argument("restore: lengths must hold 6 entries per record"));
-        }
-        if !bytes.is_ascii() {
-            return Err(invalid_argument("restore: the packed bytes must be ASCII"));
-        }
-        let text = std::str::from_utf8(&bytes).map_err(|_| invalid_argument("restore: the packed bytes must be ASCII"))?;
-        let mut at = 0usize;
-        let mut next_field = |len: i32| -> NapiResult<Option<&str>> {
-            if len < 0 {
-                return Ok(None);
-            }
-            let start = at;
-            at += len as usize;
-            text.get(start..at).map(Some).ok_or_else(|| invalid_argument("restore: lengths exceed the text"))
-        };
-        let mut records: Vec<RecordIn<'_>> = Vec::with_capacity(lengths.len() / 6);
-        for r in lengths.chunks_exact(6) {
-            records.push(RecordIn {
-                subnet: next_field(r[0])?.unwrap_or(""),
-                owner: next_field(r[1])?.unwrap_or(""),
-                nic: next_field(r[2])?.unwrap_or(""),
-                v4: next_field(r[3])?,
-                v6: next_field(r[4])?,
-                mac: next_field(r[5])?,
-            });
-        }
-        Ok(restore_json(ipam, &records))
+        let records = packed_ascii(&lengths, &bytes)?;
+        Ok(restore_json(ipam.restore_iter(records)))
     })
 }
 
