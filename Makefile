@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all bootstrap k8s-binaries native typecheck lint test-rust test-js test up bench pack clean
+.PHONY: all bootstrap k8s-binaries native typecheck clippy lint test-rust test-js test up bench pack clean
 
 all: native
 
@@ -18,9 +18,10 @@ native: bootstrap
 typecheck: bootstrap
 	@tsc --noEmit
 
-lint: bootstrap
-	cargo clippy --workspace --all-targets -- -D warnings
-	@tsc --noEmit
+clippy: bootstrap
+	@cargo clippy --quiet --workspace --all-targets -- -D warnings
+
+lint: clippy typecheck
 
 test-rust: bootstrap
 	cargo test --workspace --release
@@ -30,7 +31,7 @@ test-js: native k8s-binaries
 	@OVNKIT_REQUIRE_NATIVE=1 npx vitest run
 
 # The one command that runs every test (CI runs exactly this through .ci/run).
-test: bootstrap k8s-binaries native typecheck test-rust test-js
+test: bootstrap k8s-binaries native typecheck clippy test-rust test-js
 
 # The main job: the embedded local control plane in the foreground (Ctrl-C stops it).
 up: native k8s-binaries
