@@ -1,15 +1,18 @@
 //! Chunked sparse bit set over the full u128 space: 256-bit blocks kept in a B-tree, so memory
 //! follows the number of members, never the width of the range. Members just above a chosen
 //! base (where sequential allocation puts them) live in a dense hierarchical bitmap "window" that
-//! grows while it stays dense enough (at most 64 bits per member), so the hot end of a huge
-//! range costs bit operations, not tree walks.
+//! grows while it stays dense enough (at most 64 bits per member, so it costs at most 8 bytes per
+//! member it was sized for), so the hot end of a huge range costs bit operations, not tree walks.
 
 use std::collections::BTreeMap;
 
 use crate::bitmap::HierBitmap;
 
-/// The window never exceeds 2^26 bits (8 MiB).
-const WINDOW_MAX: u128 = 1 << 26;
+/// A hard ceiling for the window (2^36 bits, 8 GiB), far above anything the density rule lets a
+/// real set reach. The density rule is the real bound: a fixed small ceiling (it was 2^26) sends
+/// every pick past it into the tree once a long churn has walked the frontier that far, which
+/// made a /64's release+pick several times slower after ~67M operations.
+const WINDOW_MAX: u128 = 1 << 36;
 /// A window may always grow to this size (8 KiB), whatever the member count.
 const WINDOW_FREE: u128 = 1 << 16;
 
