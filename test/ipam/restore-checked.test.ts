@@ -129,6 +129,16 @@ if (nativeUnavailable !== undefined) {
       expect(native.addressesOf('ns/inh')).toEqual([{ subnet: 'sd', owner: 'ns/inh', nic: 'eth9', v4: '10.1.0.9', v6: 'fd01::9' }]);
     });
 
+    it('handles an empty batch and explicitly undefined optional fields', () => {
+      const { native, ts } = pair();
+      expect(native.restore([])).toEqual({ restored: 0, conflicts: [] });
+      const records: AddressRecord[] = [{ subnet: 's4', owner: 'ns/u', nic: 'e', v4: '10.0.0.5', v6: undefined, mac: undefined }];
+      const rn = native.restore(records);
+      expect(rn).toEqual(ts.restore(records));
+      expect(rn).toEqual({ restored: 1, conflicts: [] });
+      expect(native.addressesOf('ns/u')).toEqual([{ subnet: 's4', owner: 'ns/u', nic: 'e', v4: '10.0.0.5' }]);
+    });
+
     it('gives the same results for seeded random batches with duplicates and conflicts', () => {
       for (const seed of [1, 2, 3, 4, 5]) {
         let x = seed * 2654435761;
