@@ -24,7 +24,9 @@ for (const name of names) {
   const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   console.log(`\n===== bench/${name}.ts =====`);
   const started = Date.now();
-  const result = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+  // The tables are the output; connection logs would bury them (set OVNKIT_LOG_LEVEL to see them).
+  const env = { ...process.env, OVNKIT_LOG_LEVEL: process.env.OVNKIT_LOG_LEVEL ?? 'silent' };
+  const result = spawnSync(process.execPath, [script], { stdio: 'inherit', env });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.status !== 0) {
     failed++;
