@@ -85,32 +85,7 @@ export class OvsdbConnection extends EventEmitter<{ close: [Error] }> {
 
   /** Sends a request whose bytes `encode(id)` builds; resolves to the result. */
   send(method: string, encode: (id: number) => Buffer, timeoutMs?: number): Promise<unknown> {
-    if (this.#closedWith) {
-      return Promise.reject(
-        new OvsdbConnectionError('ConnectionLost', method, this.remote.text, `connection is down (${this.#closedWith.message})`, {
-          cause: this.#closedWith,
-        }),
-      );
-    }
-    const id = this.#nextId++;
-    let bytes: Buffer;
-    try {
-      bytes = encode(id);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return new Promise((resolve, reject) => {
-      const limit = timeoutMs ?? this.#requestTimeoutMs;
-      const pending: Pending = { method, resolve, reject, timer: undefined };
-      if (limit > 0) {
-        pending.timer = setTimeout(() => {
-          this.#pending.delete(id);
-          reject(new OvsdbConnectionError('RequestTimeout', method, this.remote.text, `no reply within ${limit} ms`));
-        }, limit);
-      }
-      this.#pending.set(id, pending);
-      this.#write(bytes);
-    });
+    return this.sendMany(method, 1, (ids) => encode(ids[0]!), timeoutMs)[0]!;
   }
 
   /**
