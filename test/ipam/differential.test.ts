@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createNativeBackend } from '../../src/ipam/native.ts';
 import { createTsBackend } from '../../src/ipam/ts/backend.ts';
 import type { AddressRecord, IpamBackend } from '../../src/ipam/types.ts';
+import { mulberry32 as rng } from '../support/rng.ts';
 
 const require = createRequire(import.meta.url);
 const binding = require('../../native/index.js') as Record<string, unknown>;
@@ -14,18 +15,6 @@ const binding = require('../../native/index.js') as Record<string, unknown>;
 const TOTAL_OPS = Number(process.env.OVNKIT_DIFF_OPS ?? 200_000);
 const RUNS = 8;
 const BASE_SEED = process.env.OVNKIT_DIFF_SEED !== undefined ? Number(process.env.OVNKIT_DIFF_SEED) : Math.floor(Math.random() * 2 ** 31);
-
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Stable text of a value: keys sorted, explicit `undefined` visible, so key presence counts. */
 function canon(v: unknown): string {

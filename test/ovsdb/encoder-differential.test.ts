@@ -7,21 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { createEncoder, EncodeError } from '../../src/ovsdb/encoder.ts';
 import type { Atom, Operation, Row, RpcId, Value } from '../../src/ovsdb/protocol.ts';
+import { mulberry32 as rng } from '../support/rng.ts';
 
 const native = createEncoder('native');
 const ts = createEncoder('ts');
-
-/** mulberry32: small, fast, good enough to drive a fuzzer reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lone surrogates do not survive a UTF-8 round trip; U+0000 is refused on its own. */
 function serverRefuses(s: string): boolean {
